@@ -1,0 +1,133 @@
+"""The application factory: spec, data and store in, a Flask app out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_cors import CORS
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from . import control
+from .auth import Keyring
+from .context import EXTENSION_KEY, MockContext, mock_context
+from .discard_api import discard_blueprint
+from .envelope import ApiError, failure
+from .journal import RequestJournal
+from .provider_states import ProviderStates
+from .seed import load_seed
+from .spec import Spec
+from .store import InstanceStore, MemoryInstanceStore
+
+log = logging.getLogger("discard_mock")
+
+DEFAULTS: Mapping[str, Any] = {
+    "SPEC_PATH": None,  # None: the spec that ships in the package
+    "DATA_FILE": None,  # None: the shipped seed data
+    "CONTROL_API": True,
+    "CORS": True,
+    "JOURNAL_SIZE": 1000,
+}
+CONTROL_PREFIX = "/__mock"
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, store: InstanceStore | None = None) -> Flask:
+    """A mock app; `store` replaces the in-memory store (tests, shared stores)."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping(config or {})
+
+    spec = Spec.load(app.config["SPEC_PATH"])
+    operation = spec.operation()
+    seed = load_seed(app.config["DATA_FILE"], spec)
+    store = store if store is not None else MemoryInstanceStore(seed.instances)
+    app.extensions[EXTENSION_KEY] = MockContext(
+        spec=spec,
+        operation=operation,
+        seed=seed,
+        store=store,
+        keyring=Keyring(seed.api_keys),
+        journal=RequestJournal(app.config["JOURNAL_SIZE"]),
+        provider_states=ProviderStates(store, default_account_group=seed.account_groups[0]),
+    )
+
+    app.register_blueprint(discard_blueprint(operation))
+    if app.config["CONTROL_API"]:
+        app.register_blueprint(control.bp)
+    if app.config["CORS"]:
+        CORS(app, origins="*", expose_headers=["Retry-After"], max_age=600)
+    _register_hooks(app)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_hooks(app: Flask) -> None:
+    cors = app.config["CORS"]
+
+    @app.before_request
+    def start_clock() -> None:
+        g.started = time.perf_counter()
+        is_preflight = "Access-Control-Request-Method" in request.headers
+        if request.method == "OPTIONS" and request.url_rule is not None and not (cors and is_preflight):
+            # Flask would answer any OPTIONS; only CORS preflights deserve that.
+            raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods or ()))
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        trace_id = g.get("trace_id", "-")
+        if not request.path.startswith(CONTROL_PREFIX):
+            mock_context().journal.record(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.query_string.decode("latin-1"),
+                    "headers": dict(request.headers),
+                    "status": response.status_code,
+                    "durationMs": round(elapsed_ms, 3),
+                    "traceId": trace_id,
+                }
+            )
+        log.info("%s %s %d %.1fms %s", request.method, request.path, response.status_code, elapsed_ms, trace_id)
+        return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return failure(error)
+
+    @app.errorhandler(NotFound)
+    def unknown_path(_: NotFound) -> Response:
+        template = mock_context().operation.path_template
+        return failure(
+            ApiError(
+                404,
+                f"No route for {request.method} {request.path[:200]}. This API serves POST {template}.",
+                details="path",
+            )
+        )
+
+    @app.errorhandler(MethodNotAllowed)
+    def wrong_method(error: MethodNotAllowed) -> Response:
+        allowed = [m for m in (error.valid_methods or ()) if m not in ("OPTIONS", "HEAD")]
+        return failure(
+            ApiError(
+                405,
+                f"{request.method} is not allowed here; use {' or '.join(allowed)}.",
+                details="method",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        return failure(ApiError(error.code or 500, error.description or error.name))
+
+    @app.errorhandler(Exception)
+    def internal_error(error: Exception) -> Response:
+        log.exception("unhandled error (trace %s)", g.get("trace_id", "-"), exc_info=error)
+        return failure(ApiError(500, "The mock failed to process the request; see its log for this traceId."))

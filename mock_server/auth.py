@@ -1,0 +1,57 @@
+"""API keys: who the caller is, and what it may do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .envelope import ApiError
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    key: str
+    permissions: frozenset[str]
+    account_groups: frozenset[str]
+
+
+class Keyring:
+    """The keys the mock knows, and the 401/403 answers for the rest."""
+
+    def __init__(self, keys: Iterable[ApiKey]) -> None:
+        self._keys = {key.key: key for key in keys}
+
+    def authenticate(self, authorization: str | None) -> ApiKey:
+        if not authorization:
+            raise ApiError(401, "Missing API key: send 'Authorization: Bearer <key>'.")
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or " " in token:
+            raise ApiError(
+                401,
+                "Malformed Authorization header: expected 'Bearer <key>'.",
+                details="Authorization",
+            )
+        key = self._keys.get(token)
+        if key is None:
+            raise ApiError(401, "The API key is unknown or has been revoked.")
+        return key
+
+    @staticmethod
+    def require_permissions(key: ApiKey, permissions: Iterable[str]) -> None:
+        missing = [p for p in permissions if p not in key.permissions]
+        if missing:
+            raise ApiError(
+                403,
+                f"This API key lacks the permission {', '.join(missing)}.",
+                details=", ".join(missing),
+            )
+
+    @staticmethod
+    def require_account_group(key: ApiKey, account_group_id: str) -> None:
+        if account_group_id not in key.account_groups:
+            raise ApiError(
+                403,
+                f"This API key has no access to account group {account_group_id!r}.",
+                details="accountGroupId",
+            )

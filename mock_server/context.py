@@ -1,0 +1,35 @@
+"""What one mock app holds: its spec, data, store and journal.
+
+One `MockContext` per app (in `app.extensions`), so several apps with
+different data or stores can live in one process, as tests need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from .auth import Keyring
+from .journal import RequestJournal
+from .provider_states import ProviderStates
+from .seed import SeedData
+from .spec import Operation, Spec
+from .store import InstanceStore
+
+EXTENSION_KEY = "discard_mock"
+
+
+@dataclass
+class MockContext:
+    spec: Spec
+    operation: Operation
+    seed: SeedData
+    store: InstanceStore
+    keyring: Keyring
+    journal: RequestJournal
+    provider_states: ProviderStates
+
+
+def mock_context() -> MockContext:
+    return current_app.extensions[EXTENSION_KEY]

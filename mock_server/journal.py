@@ -1,0 +1,37 @@
+"""The request journal: what the mock was asked, newest last, bounded."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+
+REDACTED_HEADERS = frozenset({"cookie"})
+
+
+class RequestJournal:
+    """A ring buffer of request records; the oldest fall off past `capacity`."""
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=max(capacity, 1))
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def record(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append({"id": next(self._ids), "time": datetime.now(UTC).isoformat(), **entry})
+
+    def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            items = list(self._entries)
+        return items[-limit:] if limit else items
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    @property
+    def capacity(self) -> int:
+        return self._entries.maxlen or 0

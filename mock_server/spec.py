@@ -1,0 +1,152 @@
+"""The OpenAPI document, read once and compiled into what the mock serves.
+
+Routes, path-parameter validation, permissions, documented statuses and the
+example bodies all come from here, so the mock cannot drift from the spec.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from sonarly_openapi import SPEC_PATH
+
+SPEC_URI = "urn:sonarly:discard-openapi"
+DISCARD_OPERATION = "discardWorkflowInstance"
+
+
+@dataclass(frozen=True)
+class PathParameter:
+    """A path parameter with its compiled schema."""
+
+    name: str
+    validator: Draft202012Validator
+    expectation: str  # the schema's description: what a valid value looks like
+
+    def problem(self, value: str) -> str | None:
+        """Why `value` is not acceptable, for a person; None when it is."""
+        if self.validator.is_valid(value):
+            return None
+        shown = value if len(value) <= 64 else value[:61] + "..."
+        return f"Path parameter {self.name} must be {self.expectation}; got {shown!r}."
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the spec, as the mock serves it."""
+
+    path_template: str
+    method: str
+    operation_id: str
+    parameters: tuple[PathParameter, ...]
+    required_permissions: tuple[str, ...]
+    examples: dict[int, dict[str, Any]]  # status -> example name -> body
+
+    @property
+    def flask_rule(self) -> str:
+        return re.sub(r"\{(\w+)\}", r"<\1>", self.path_template)
+
+    @property
+    def documented_statuses(self) -> tuple[int, ...]:
+        return tuple(sorted(self.examples))
+
+
+class Spec:
+    """The parsed document, and validators over its schemas."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self._registry = Registry().with_resource(
+            SPEC_URI, Resource.from_contents(document, default_specification=DRAFT202012)
+        )
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Spec:
+        source = Path(path) if path else SPEC_PATH
+        return cls(yaml.safe_load(source.read_text(encoding="utf-8")))
+
+    def resolve(self, node: Any) -> Any:
+        """Follows a local `$ref` (of this object, not of its children)."""
+        while isinstance(node, dict) and "$ref" in node:
+            node = self._pointer(node["$ref"])
+        return node
+
+    def schema(self, name: str) -> dict[str, Any]:
+        return self.document["components"]["schemas"][name]
+
+    def validator(self, schema: dict[str, Any]) -> Draft202012Validator:
+        """A compiled validator whose `$ref`s resolve inside the spec."""
+        return Draft202012Validator(_rebased(schema), registry=self._registry)
+
+    def response_validator(self, operation_id: str, status: int) -> Draft202012Validator:
+        path, method = self._locate(operation_id)
+        response = self.resolve(self.document["paths"][path][method]["responses"][str(status)])
+        return self.validator(response["content"]["application/json"]["schema"])
+
+    @cached_property
+    def workflow_statuses(self) -> tuple[str, ...]:
+        return tuple(self.schema("WorkflowStatus")["enum"])
+
+    def operation(self, operation_id: str = DISCARD_OPERATION) -> Operation:
+        path, method = self._locate(operation_id)
+        path_item = self.document["paths"][path]
+        op = path_item[method]
+        params = [self.resolve(p) for p in path_item.get("parameters", []) + op.get("parameters", [])]
+        return Operation(
+            path_template=path,
+            method=method.upper(),
+            operation_id=operation_id,
+            parameters=tuple(
+                PathParameter(
+                    name=p["name"],
+                    validator=self.validator(p["schema"]),
+                    expectation=self.resolve(p["schema"]).get("description", "a valid value"),
+                )
+                for p in params
+                if p["in"] == "path"
+            ),
+            required_permissions=tuple(op.get("x-required-permissions", ())),
+            examples={
+                int(status): {
+                    name: self.resolve(example)["value"]
+                    for name, example in self.resolve(response)["content"]["application/json"]
+                    .get("examples", {})
+                    .items()
+                }
+                for status, response in op["responses"].items()
+            },
+        )
+
+    def _locate(self, operation_id: str) -> tuple[str, str]:
+        for path, item in self.document["paths"].items():
+            for method, op in item.items():
+                if isinstance(op, dict) and op.get("operationId") == operation_id:
+                    return path, method
+        raise KeyError(f"no operation {operation_id!r} in the spec")
+
+    def _pointer(self, ref: str) -> Any:
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local references are supported, got {ref!r}")
+        node: Any = self.document
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+
+def _rebased(schema: Any) -> Any:
+    """Points the local `$ref`s of a schema fragment into the spec."""
+    if isinstance(schema, dict):
+        return {
+            key: (SPEC_URI + value if key == "$ref" and value.startswith("#") else _rebased(value))
+            for key, value in schema.items()
+        }
+    if isinstance(schema, list):
+        return [_rebased(item) for item in schema]
+    return schema
