@@ -1,0 +1,96 @@
+"""Fixtures for the mock's tests: a fresh app per test, and one served mock per session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mock_server import create_app
+from mock_server.context import EXTENSION_KEY, MockContext
+from mock_server.spec import Spec
+
+from .helpers import ServedMock, bearer, discard_path
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec:
+    """The shipped spec, parsed once."""
+    return Spec.load()
+
+
+@pytest.fixture
+def app_factory() -> Callable[..., Flask]:
+    """Builds apps with extra config, each with its own fresh store."""
+
+    def build(**config: Any) -> Flask:
+        return create_app(config)
+
+    return build
+
+
+@pytest.fixture
+def app() -> Flask:
+    """A mock app with the shipped data, fresh for every test."""
+    return create_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> MockContext:
+    """The app's spec, store, keyring and journal, for looking behind the HTTP answers."""
+    return app.extensions[EXTENSION_KEY]
+
+
+@pytest.fixture
+def snapshot(client: FlaskClient) -> Callable[[], list[dict[str, Any]]]:
+    """Every instance, as the control API shows it, in a stable order."""
+
+    def take() -> list[dict[str, Any]]:
+        response = client.get("/__mock/instances")
+        assert response.status_code == 200
+        return sorted(response.get_json()["instances"], key=lambda doc: doc["workflowInstanceId"])
+
+    return take
+
+
+@pytest.fixture
+def discard(client: FlaskClient) -> Callable[..., Any]:
+    """POSTs a discard with the execute key unless headers say otherwise."""
+
+    def send(*ids: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        return client.post(discard_path(*ids), headers=bearer() if headers is None else headers, **kwargs)
+
+    return send
+
+
+@pytest.fixture
+def new_state(client: FlaskClient) -> Callable[..., dict[str, str]]:
+    """Sets up a provider state through the control API and returns its IDs."""
+
+    def setup(state: str, **params: Any) -> dict[str, str]:
+        response = client.post("/__mock/provider-states", json={"state": state, "params": params, "action": "setup"})
+        assert response.status_code in (200, 201), response.get_json()
+        return response.get_json()
+
+    return setup
+
+
+@pytest.fixture(scope="session")
+def served_mock() -> Iterator[ServedMock]:
+    """The real `discard-mock serve` process, shared by the tests that need HTTP on the wire.
+
+    Tests that change its state use provider states (fresh instances) or reset it first.
+    """
+    mock = ServedMock().start()
+    try:
+        yield mock
+    finally:
+        mock.stop()

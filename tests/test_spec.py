@@ -1,0 +1,158 @@
+"""The OpenAPI document: valid OpenAPI, lint-clean, and in agreement with the docs' examples.
+
+The docs page's examples are kept as data in tests/data/docs_examples.json, so
+the project does not need the page itself at run time.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+from mock_server.spec import DISCARD_OPERATION, Spec
+from sonarly_openapi import SPEC_PATH
+
+from .helpers import ROOT, iter_examples, load_json
+
+DOCS = load_json("docs_examples.json")
+DOCUMENTED_STATUSES = (200, 400, 401, 403, 404, 409, 429, 500, 502)
+SPECTRAL = ROOT / "node_modules" / ".bin" / "spectral"
+SPECTRAL_ERROR = 0  # Spectral's JSON output: 0 error, 1 warning, 2 info, 3 hint
+
+
+def test_the_docs_examples_file_holds_one_example_per_documented_status() -> None:
+    """Guards the data file: an emptied or truncated copy would make the next test vacuous."""
+    assert sorted(int(status) for status in DOCS["examples"]) == list(DOCUMENTED_STATUSES)
+
+
+@pytest.mark.parametrize("status", DOCUMENTED_STATUSES)
+def test_every_docs_example_validates_against_the_spec_schema_for_its_status(spec: Spec, status: int) -> None:
+    """CONTRACT: every example in the docs must validate, including the odd "approved" one."""
+    example = DOCS["examples"][str(status)]["example"]
+    errors = [e.message for e in spec.response_validator(DISCARD_OPERATION, status).iter_errors(example)]
+    assert errors == []
+
+
+def test_the_spec_names_the_docs_schema_for_every_status(spec: Spec) -> None:
+    """The docs name one schema per status; the spec's response must use the same one."""
+    path, method = next(
+        (p, m) for p, item in spec.document["paths"].items() for m, op in item.items() if isinstance(op, dict)
+    )
+    responses = spec.document["paths"][path][method]["responses"]
+    for status, entry in DOCS["examples"].items():
+        ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
+        assert ref == f"#/components/schemas/{entry['schema']}", status
+
+
+def test_the_spec_documents_exactly_the_docs_statuses(spec: Spec) -> None:
+    assert spec.operation().documented_statuses == DOCUMENTED_STATUSES
+
+
+def test_every_spec_example_validates_against_its_own_status_schema(spec: Spec) -> None:
+    """The mock serves these examples on request (Prefer), so each must be a valid answer."""
+    examples = list(iter_examples(spec, DISCARD_OPERATION))
+    assert {status for status, _, _ in examples} == set(DOCUMENTED_STATUSES), "every status needs an example"
+    for status, name, value in examples:
+        errors = [e.message for e in spec.response_validator(DISCARD_OPERATION, status).iter_errors(value)]
+        assert errors == [], f"{status} {name}"
+
+
+def test_the_spec_own_200_example_is_a_discard(spec: Spec) -> None:
+    """CONTRACT: the spec's discard examples say "discarded" and show the stopped, gate-cleared instance."""
+    for status, name, value in iter_examples(spec, DISCARD_OPERATION):
+        if status == 200:
+            status_doc = value["data"]["leadStatus"]
+            assert value["data"]["action"] == "discarded", name
+            assert status_doc["workflowStatus"] == "stopped", name
+            assert status_doc["workflowStopReason"] == "CONTENT_DISCARDED", name
+            assert status_doc["hasPendingApproval"] is False, name
+
+
+def test_parameter_and_schema_examples_match_their_schemas(spec: Spec) -> None:
+    """The examples Schemathesis and docs tools show must satisfy the inferred ID patterns."""
+    components = spec.document["components"]
+    checked = 0
+    for parameter in components["parameters"].values():
+        if "example" in parameter:
+            assert spec.validator(parameter["schema"]).is_valid(parameter["example"]), parameter["name"]
+            checked += 1
+    for name, schema in components["schemas"].items():
+        for example in schema.get("examples", []):
+            assert spec.validator(schema).is_valid(example), name
+            checked += 1
+    assert checked >= 3
+
+
+def test_a_wrong_example_fails_validation(spec: Spec) -> None:
+    """The validators above really check: a 200 body with an unknown action is rejected."""
+    example = copy.deepcopy(DOCS["examples"]["200"]["example"])
+    example["data"]["action"] = "edited"
+    assert not spec.response_validator(DISCARD_OPERATION, 200).is_valid(example)
+    assert not spec.response_validator(DISCARD_OPERATION, 400).is_valid(DOCS["examples"]["401"]["example"])
+
+
+def test_the_spec_is_valid_openapi() -> None:
+    validate(yaml.safe_load(Path(str(SPEC_PATH)).read_text(encoding="utf-8")))
+
+
+def test_the_openapi_validator_rejects_a_broken_document() -> None:
+    """Proves the validity check above can fail: a path parameter that is not required is invalid."""
+    document = yaml.safe_load(Path(str(SPEC_PATH)).read_text(encoding="utf-8"))
+    document["components"]["parameters"]["campaignId"]["required"] = False
+    with pytest.raises(OpenAPIValidationError):
+        validate(document)
+
+
+def _spectral_or_skip() -> Path:
+    """Spectral's CLI, or a skip naming what is missing (a failure on CI, which must have it)."""
+    missing = []
+    if shutil.which("node") is None:
+        missing.append("Node.js (`node`; e.g. `apt-get install nodejs npm`)")
+    if not SPECTRAL.exists():
+        missing.append(f"Spectral ({SPECTRAL.relative_to(ROOT)}; run `npm ci` in the repo root, or `./run test`)")
+    if missing:
+        reason = "Spectral lint not run: missing " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(reason + ". CI must provide it.")
+        pytest.skip(reason)
+    return SPECTRAL
+
+
+def _spectral_errors(document_path: Path, tmp_path: Path) -> list[dict[str, Any]]:
+    spectral = _spectral_or_skip()
+    report = tmp_path / "spectral.json"
+    result = subprocess.run(
+        [str(spectral), "lint", str(document_path), "--ruleset", str(ROOT / ".spectral.yaml"),
+         "--format", "json", "--output", str(report), "--fail-severity", "error"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert report.exists(), f"Spectral wrote no report (exit {result.returncode}): {result.stderr}"
+    findings = json.loads(report.read_text(encoding="utf-8") or "[]")
+    errors = [f for f in findings if f["severity"] == SPECTRAL_ERROR]
+    assert (result.returncode != 0) == bool(errors), result.stderr
+    return errors
+
+
+def test_spectral_oas_ruleset_finds_no_errors(tmp_path: Path) -> None:
+    errors = _spectral_errors(Path(str(SPEC_PATH)), tmp_path)
+    assert errors == [], [(e["code"], ".".join(map(str, e["path"])), e["message"]) for e in errors]
+
+
+def test_spectral_reports_errors_in_a_broken_document(tmp_path: Path) -> None:
+    """Proves the lint test can fail: the ruleset is loaded and an error is reported as one."""
+    document = yaml.safe_load(Path(str(SPEC_PATH)).read_text(encoding="utf-8"))
+    document["paths"]["/v1/broken/{id}"] = {"get": {"responses": {"200": {"description": "ok"}}}}
+    broken = tmp_path / "broken.openapi.yaml"
+    broken.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    errors = _spectral_errors(broken, tmp_path)
+    assert any(e["code"] == "path-params" for e in errors), errors
