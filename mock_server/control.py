@@ -117,6 +117,8 @@ def _json_body(optional: bool = False) -> Any:
         return request.json_module.loads(data) if data else None
     except ValueError as exc:
         raise ApiError(400, f"The body is not valid JSON: {exc}.", details="body") from None
+    except RecursionError:
+        raise ApiError(400, "The body is not valid JSON: it is nested too deeply.", details="body") from None
 
 
 def _flag(value: str | None) -> bool | None:

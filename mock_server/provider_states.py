@@ -103,7 +103,7 @@ class ProviderStates:
                 has_pending_approval=True,
             )
         status = params.get("workflowStatus", "waiting")
-        if status not in NOT_PENDING_STATUSES:
+        if not isinstance(status, str) or status not in NOT_PENDING_STATUSES:
             raise ApiError(
                 400,
                 f"params.workflowStatus must be one of {', '.join(NOT_PENDING_STATUSES)}; got {status!r}.",

@@ -55,7 +55,8 @@ def load_seed(path: str | Path | None, spec: Spec) -> SeedData:
         for e in Draft202012Validator(_DATA_SCHEMA).iter_errors(doc)
     ]
     validator = instance_validator(spec)
-    for index, item in enumerate(doc.get("instances", []) if isinstance(doc, dict) else []):
+    items = doc.get("instances") if isinstance(doc, dict) else None
+    for index, item in enumerate(items if isinstance(items, list) else []):
         problems += [f"instances/{index}: {e.message}" for e in validator.iter_errors(item)]
     if problems:
         raise DataFileError(f"{source}: " + "; ".join(dict.fromkeys(problems)))
@@ -65,4 +66,10 @@ def load_seed(path: str | Path | None, spec: Spec) -> SeedData:
     if duplicates:
         raise DataFileError(f"{source}: duplicate workflowInstanceId {', '.join(duplicates)}")
     keys = tuple(ApiKey(k["key"], frozenset(k["permissions"]), frozenset(k["accountGroups"])) for k in doc["apiKeys"])
-    return SeedData(api_keys=keys, instances=instances)
+    seed = SeedData(api_keys=keys, instances=instances)
+    if not seed.account_groups:
+        raise DataFileError(
+            f"{source}: names no account group; provider states need one "
+            "(give an API key accountGroups, or add an instance)"
+        )
+    return seed
