@@ -1,0 +1,98 @@
+"""Making generated cases safe to send, and knowing what they must get.
+
+Schemathesis generates path values, and its examples phase uses the spec's
+example IDs. With a valid key, such a request could discard somebody's
+instance. So before a generated case is sent, every well-formed ID in it is
+replaced: by a freshly provisioned instance (a success the run may cause) or
+by IDs that cannot exist. Malformed values stay, as they cannot name a
+resource. What remains broken decides the statuses CONTRACT.md allows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from .ids import InstanceIds, nonexistent_account_group_id, nonexistent_object_id
+
+# (rule of CONTRACT.md, statuses it allows); see its "Order of checks".
+AUTHENTICATION = ("authentication (401)", frozenset({401}))
+VALIDATION = ("request validation (400; 404 where formats are not checked)", frozenset({400, 404}))
+ACCOUNT_GROUP = ("account-group access (403 or 404)", frozenset({403, 404}))
+EXISTENCE = ("existence and scope (404)", frozenset({404}))
+SUCCESS = ("discard of a provisioned pending instance (200)", frozenset({200}))
+
+_BEARER = re.compile(r"^Bearer [!-~]+$")
+
+
+@dataclass
+class CasePlan:
+    """What was done to a case, and what the answer must be."""
+
+    rules: list[tuple[str, frozenset[int]]] = field(default_factory=list)
+    instance: InstanceIds | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # to send as explicit request headers
+
+    @property
+    def allowed(self) -> frozenset[int]:
+        """One rule broken: its statuses; several: any of theirs (the order is inferred)."""
+        return frozenset().union(*(statuses for _, statuses in self.rules)) if self.rules else SUCCESS[1]
+
+    def describe(self) -> str:
+        return " + ".join(name for name, _ in self.rules) or SUCCESS[0]
+
+
+class CasePolicy:
+    """Rewrites a generated case in place so it only reaches what the run was given."""
+
+    def __init__(
+        self,
+        api_key: str,
+        is_valid: Mapping[str, Callable[[str], bool]],
+        home_account_group: str | None,
+        provision: Callable[[], InstanceIds | None],
+    ) -> None:
+        self._api_key = api_key
+        self._is_valid = is_valid
+        self._home_group = home_account_group
+        self._provision = provision
+
+    def apply(self, case: object, positive: bool) -> CasePlan:
+        plan = CasePlan()
+        generated = dict(case.headers or {})  # type: ignore[attr-defined]
+        authorization = generated.get("Authorization")
+        if authorization is None or _BEARER.match(authorization):
+            generated.pop("Authorization", None)  # none or a well-formed made-up key: ours instead
+            plan.headers = {"Authorization": f"Bearer {self._api_key}"}
+        else:
+            plan.rules.append(AUTHENTICATION)  # a malformed one is kept, and it must get 401
+        case.headers = generated  # type: ignore[attr-defined]
+
+        params = dict(case.path_parameters or {})  # type: ignore[attr-defined]
+        malformed = {name for name, value in params.items() if not self._valid(name, value)}
+        if malformed:
+            plan.rules.append(VALIDATION)
+        instance = self._provision() if positive and not plan.rules else None
+        if instance is not None:
+            params = instance.path()
+            plan.instance = instance
+        else:
+            for name in ("campaignId", "workflowInstanceId"):
+                if name not in malformed:
+                    params[name] = nonexistent_object_id()
+            if "accountGroupId" not in malformed:
+                params["accountGroupId"] = self._home_group or nonexistent_account_group_id()
+                if self._home_group is None:
+                    plan.rules.append(ACCOUNT_GROUP)
+            if not malformed or malformed == {"accountGroupId"}:
+                plan.rules.append(EXISTENCE)
+            if "accountGroupId" in malformed:
+                plan.rules.append(ACCOUNT_GROUP)  # a server that checks no format sees an inaccessible group
+        case.path_parameters = params  # type: ignore[attr-defined]
+        return plan
+
+    def _valid(self, name: str, value: object) -> bool:
+        check = self._is_valid.get(name)
+        return isinstance(value, str) and check is not None and check(unquote(value))

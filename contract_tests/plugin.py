@@ -1,0 +1,189 @@
+"""The contract suite as a pytest plugin: options, fixtures, and the report.
+
+Registered through the `pytest11` entry point, so an installed copy runs from
+any folder: `pytest --pyargs contract_tests --base-url URL`. Without a base
+URL it starts the bundled mock on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .settings import DEFAULT_EXAMPLES, DEFAULT_PARALLEL, SuiteSettings, activate, active
+
+# option, env, help; --base-url comes from pytest-base-url (env PYTEST_BASE_URL).
+OPTIONS = (
+    ("--api-key", "CONTRACT_API_KEY", "key with campaigns:execute and access to the provisioned account groups"),
+    (
+        "--api-key-without-permission",
+        "CONTRACT_API_KEY_WITHOUT_PERMISSION",
+        "valid key lacking campaigns:execute (403 tests)",
+    ),
+    ("--state-setup-url", "CONTRACT_STATE_SETUP_URL", "provider-state endpoint that creates instances to discard"),
+    ("--fixtures-file", "CONTRACT_FIXTURES_FILE", "JSON file listing instances to discard"),
+    ("--contract-rate-limit", "CONTRACT_RATE_LIMIT", "cap on the request rate to the target, e.g. 10/s or 600/m"),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("contract", "discard contract suite")
+    for flag, env, help_text in OPTIONS:
+        group.addoption(flag, default=os.environ.get(env), help=f"{help_text} (env {env})")
+    group.addoption(
+        "--contract-examples",
+        type=int,
+        default=int(os.environ.get("CONTRACT_EXAMPLES", DEFAULT_EXAMPLES)),
+        help=f"example budget: generated cases per property test (env CONTRACT_EXAMPLES, default {DEFAULT_EXAMPLES})",
+    )
+    group.addoption(
+        "--contract-seed",
+        type=int,
+        default=int(os.environ["CONTRACT_SEED"]) if os.environ.get("CONTRACT_SEED") else None,
+        help="seed for generated data; every run prints the one it used (env CONTRACT_SEED)",
+    )
+    group.addoption(
+        "--contract-parallel",
+        type=int,
+        default=int(os.environ.get("CONTRACT_PARALLEL", DEFAULT_PARALLEL)),
+        help=f"parallel discards in the concurrency test (env CONTRACT_PARALLEL, default {DEFAULT_PARALLEL})",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "inferred: rests on a rule CONTRACT.md marks inferred; deselect with -m 'not inferred'",
+    )
+    seed = config.getoption("contract_seed")
+    if seed is None:
+        seed = secrets.randbits(32)
+    activate(
+        SuiteSettings(
+            examples=config.getoption("contract_examples"),
+            seed=seed,
+            rate_limit=config.getoption("contract_rate_limit"),
+            parallel=config.getoption("contract_parallel"),
+        )
+    )
+    # One seed drives Schemathesis and Hypothesis alike, unless Hypothesis was given its own.
+    if getattr(config.option, "hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = str(seed)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    target = config.getoption("base_url") or "the bundled mock on a free loopback port"
+    seed = active().seed
+    return f"contract suite: target {target}; seed {seed} (replay with --contract-seed {seed})"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed and "contract_target" in getattr(item, "fixturenames", ()):
+        seed = active().seed
+        report.sections.append(("contract run", f"seed {seed}: replay with --contract-seed {seed}"))
+    return report
+
+
+@pytest.fixture(scope="session")
+def contract_target(request: pytest.FixtureRequest, base_url: str | None) -> Iterator[Any]:
+    """The server under test, with the keys and data sources it was given."""
+    from .target import (
+        BUNDLED_API_KEY,
+        BUNDLED_KEY_WITHOUT_PERMISSION,
+        BUNDLED_STATE_PATH,
+        BundledMock,
+        Target,
+    )
+
+    option = request.config.getoption
+    if base_url:
+        yield Target(
+            base_url=base_url.rstrip("/"),
+            api_key=option("api_key"),
+            api_key_without_permission=option("api_key_without_permission"),
+            state_setup_url=option("state_setup_url"),
+            fixtures_file=option("fixtures_file"),
+            bundled=False,
+        )
+        return
+    mock = BundledMock()
+    url = mock.start()
+    try:
+        yield Target(
+            base_url=url,
+            api_key=option("api_key") or BUNDLED_API_KEY,
+            api_key_without_permission=option("api_key_without_permission") or BUNDLED_KEY_WITHOUT_PERMISSION,
+            state_setup_url=option("state_setup_url") or url + BUNDLED_STATE_PATH,
+            fixtures_file=option("fixtures_file"),
+            bundled=True,
+        )
+    finally:
+        mock.stop()
+
+
+@pytest.fixture(scope="session")
+def discard_client(contract_target: Any) -> Any:
+    """Sends discards to the target; its default key is --api-key."""
+    from .client import DiscardClient, http_session
+    from .schema import contract_schema
+
+    return DiscardClient(contract_schema(), contract_target.base_url, contract_target.api_key, http_session())
+
+
+@pytest.fixture(scope="session")
+def api_key(contract_target: Any) -> str:
+    if not contract_target.api_key:
+        pytest.skip("needs a key with campaigns:execute: pass --api-key KEY (env CONTRACT_API_KEY)")
+    return contract_target.api_key
+
+
+@pytest.fixture(scope="session")
+def key_without_permission(contract_target: Any) -> str:
+    if not contract_target.api_key_without_permission:
+        pytest.skip(
+            "needs a valid key that lacks campaigns:execute: pass --api-key-without-permission KEY "
+            "(env CONTRACT_API_KEY_WITHOUT_PERMISSION)"
+        )
+    return contract_target.api_key_without_permission
+
+
+@pytest.fixture(scope="session")
+def provisioner(contract_target: Any) -> Iterator[Any]:
+    """Gives out the instances this run may discard, and nothing else."""
+    from .client import http_session
+    from .provisioning import (
+        FixturesFileProvisioner,
+        NoProvisioner,
+        ProvisioningError,
+        StateSetupProvisioner,
+    )
+
+    try:
+        if contract_target.state_setup_url:
+            source: Any = StateSetupProvisioner(contract_target.state_setup_url, http_session)
+        elif contract_target.fixtures_file:
+            source = FixturesFileProvisioner(contract_target.fixtures_file)
+        else:
+            source = NoProvisioner()
+    except ProvisioningError as exc:
+        pytest.exit(f"contract suite: {exc}", returncode=4)
+    yield source
+    source.close()
+
+
+@pytest.fixture
+def pending_instance(provisioner: Any, api_key: str) -> Any:
+    """A fresh instance pending approval, for this test alone."""
+    return provisioner.pending()
+
+
+@pytest.fixture
+def not_pending_instance(provisioner: Any, api_key: str) -> Any:
+    return provisioner.not_pending()

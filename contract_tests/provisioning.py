@@ -1,0 +1,149 @@
+"""Where the instances a run may discard come from.
+
+The suite discards only what it was given: instances a provider-state endpoint
+creates for it, or the entries of a fixtures file. With neither, the tests that
+need one are skipped with a reason that says what to pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+import requests
+
+from .ids import InstanceIds
+
+PENDING = "a workflow instance pending approval"
+NOT_PENDING = "a workflow instance not pending approval"
+NOT_PENDING_STATUSES = ("waiting", "completed", "stopped")
+CONSUMER = "sonarly-discard-contract-suite"
+
+
+class ProvisioningError(Exception):
+    """The target could not provide an instance; the message says why."""
+
+
+class Provisioner(Protocol):
+    renewable: bool  # can give out any number of instances
+
+    def pending(self) -> InstanceIds: ...
+
+    def not_pending(self, workflow_status: str | None = None) -> InstanceIds: ...
+
+    def close(self) -> None: ...
+
+
+class StateSetupProvisioner:
+    """Pact-style provider states: one POST per fresh instance."""
+
+    renewable = True
+
+    def __init__(self, url: str, session_factory: Callable[[], requests.Session], timeout: float = 30.0) -> None:
+        self.url = url
+        self._session = session_factory()
+        self._timeout = timeout
+        self._states: list[tuple[str, dict[str, str]]] = []
+        self._lock = threading.Lock()
+
+    def pending(self) -> InstanceIds:
+        return self._setup(PENDING, {})
+
+    def not_pending(self, workflow_status: str | None = None) -> InstanceIds:
+        return self._setup(NOT_PENDING, {"workflowStatus": workflow_status} if workflow_status else {})
+
+    def close(self) -> None:
+        """Sends the teardowns a target may use to clean up (and may ignore)."""
+        with self._lock:
+            states, self._states = self._states, []
+        for state, params in dict.fromkeys((s, tuple(sorted(p.items()))) for s, p in states):
+            # Teardown is best effort: the protocol lets targets ignore it.
+            with contextlib.suppress(requests.RequestException, ProvisioningError):
+                self._post(state, dict(params), "teardown")
+
+    def _setup(self, state: str, params: dict[str, str]) -> InstanceIds:
+        with self._lock:
+            self._states.append((state, params))
+        response = self._post(state, params, "setup")
+        try:
+            return InstanceIds.from_json(response.json(), f"provider state {state!r} at {self.url}")
+        except ValueError as exc:
+            raise ProvisioningError(str(exc)) from None
+
+    def _post(self, state: str, params: dict[str, str], action: str) -> requests.Response:
+        body = {"consumer": CONSUMER, "state": state, "params": params, "action": action}
+        response = self._session.post(self.url, json=body, timeout=self._timeout)
+        if response.status_code not in (200, 201):
+            raise ProvisioningError(
+                f"provider state {state!r} ({action}) at {self.url} answered {response.status_code}: "
+                f"{response.text[:500]}"
+            )
+        return response
+
+
+class FixturesFileProvisioner:
+    """Instances listed in a JSON file; each pending one is used at most once per run."""
+
+    renewable = False
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ProvisioningError(f"fixtures file {self.path}: {exc}") from None
+        if not isinstance(doc, dict):
+            raise ProvisioningError(
+                f'fixtures file {self.path}: expected {{"pendingApproval": [...], "notPendingApproval": [...]}}'
+            )
+        try:
+            self._pending = [InstanceIds.from_json(e, str(self.path)) for e in doc.get("pendingApproval", [])]
+            self._not_pending = [InstanceIds.from_json(e, str(self.path)) for e in doc.get("notPendingApproval", [])]
+        except ValueError as exc:
+            raise ProvisioningError(str(exc)) from None
+        self._total_pending = len(self._pending)
+        self._lock = threading.Lock()
+
+    def pending(self) -> InstanceIds:
+        with self._lock:
+            if not self._pending:
+                pytest.skip(
+                    f"fixtures file {self.path} has no unused pendingApproval entry left "
+                    f"({self._total_pending} listed, all used by earlier tests); add more entries "
+                    "or pass --state-setup-url"
+                )
+            return self._pending.pop(0)
+
+    def not_pending(self, workflow_status: str | None = None) -> InstanceIds:
+        if not self._not_pending:
+            pytest.skip(f"fixtures file {self.path} lists no notPendingApproval entry; add one")
+        # Not-pending instances are only ever refused, so they may be reused.
+        return self._not_pending[0]
+
+    def close(self) -> None:
+        pass
+
+
+class NoProvisioner:
+    """No way to get instances: the tests that need one say what to pass."""
+
+    renewable = False
+
+    REASON = (
+        "needs instances it may discard: pass --state-setup-url URL (env CONTRACT_STATE_SETUP_URL) "
+        "or --fixtures-file PATH (env CONTRACT_FIXTURES_FILE)"
+    )
+
+    def pending(self) -> InstanceIds:
+        pytest.skip(self.REASON)
+
+    def not_pending(self, workflow_status: str | None = None) -> InstanceIds:
+        pytest.skip(self.REASON)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,28 @@
+"""The spec, loaded once as a Schemathesis schema configured for this run."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import schemathesis
+
+from sonarly_openapi import SPEC_PATH
+
+from .settings import active
+
+
+@cache
+def contract_schema() -> Any:
+    settings = active()
+    schema = schemathesis.openapi.from_path(str(SPEC_PATH))
+    schema.config.seed = settings.seed
+    # Generated auth headers would turn most negative cases into plain 401s and
+    # leave the path parameters barely fuzzed; the auth rules have tests of their own.
+    schema.config.generation.update(max_examples=settings.examples, database="none", with_security_parameters=False)
+    # Other methods on the discard path are an inferred rule (405); a dedicated
+    # test marked `inferred` checks them, so the coverage phase leaves them out.
+    schema.config.phases.coverage.unexpected_methods = set()
+    if settings.rate_limit:
+        schema.config.update(rate_limit=settings.rate_limit)
+    return schema

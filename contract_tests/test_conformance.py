@@ -1,0 +1,56 @@
+"""Property tests: whatever Schemathesis generates, every answer keeps the contract.
+
+Positive and negative data, in the examples, coverage and fuzzing phases; each
+answer is checked against the spec (documented status, content type, schema)
+and the envelope checks, and must be one of the statuses CONTRACT.md allows
+for what the request broke.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from mock_server.spec import Spec
+
+from .case_policy import CasePolicy
+from .client import DiscardClient
+from .outcomes import expect_discarded, expect_status
+from .schema import contract_schema
+from .settings import active
+
+schema = contract_schema()
+
+# Successes the property test may cause per run (each on a fresh provisioned instance).
+PROVISIONED_SUCCESSES = 8
+
+
+@pytest.fixture(scope="module")
+def case_policy(api_key: str, provisioner: Any) -> CasePolicy:
+    budget = threading.Semaphore(min(PROVISIONED_SUCCESSES, max(active().examples // 4, 1)))
+    home_group = provisioner.pending().account_group_id if provisioner.renewable else None
+
+    def provision() -> Any:
+        if provisioner.renewable and budget.acquire(blocking=False):
+            return provisioner.pending()
+        return None
+
+    parameters = Spec.load().operation().parameters
+    return CasePolicy(
+        api_key,
+        {p.name: p.validator.is_valid for p in parameters},
+        home_account_group=home_group,
+        provision=provision,
+    )
+
+
+@schema.parametrize()
+def test_every_answer_keeps_the_contract(case: Any, discard_client: DiscardClient, case_policy: CasePolicy) -> None:
+    positive = case.meta is None or not case.meta.generation.mode.is_negative
+    plan = case_policy.apply(case, positive=positive)
+    exchange = discard_client.send(case, headers=plan.headers)
+    expect_status(exchange, plan.allowed, f"CONTRACT «Order of checks»: the request broke {plan.describe()}")
+    if plan.instance is not None:
+        expect_discarded(exchange, plan.instance)
