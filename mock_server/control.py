@@ -93,7 +93,7 @@ def create_instance() -> Response:
 @bp.get("/requests")
 def list_requests() -> Response:
     limit = request.args.get("limit", "")
-    if limit and not limit.isdigit():
+    if limit and not (limit.isascii() and limit.isdigit()):
         raise ApiError(400, f"limit must be a whole number; got {limit!r}.", details="limit")
     journal = mock_context().journal
     return json_response({"capacity": journal.capacity, "requests": journal.entries(int(limit) if limit else None)})

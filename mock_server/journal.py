@@ -20,6 +20,8 @@ class RequestJournal:
         self._lock = threading.Lock()
 
     def record(self, entry: dict[str, Any]) -> None:
+        if isinstance(entry.get("headers"), dict):
+            entry = {**entry, "headers": _redacted(entry["headers"])}
         with self._lock:
             self._entries.append({"id": next(self._ids), "time": datetime.now(UTC).isoformat(), **entry})
 
@@ -35,3 +37,7 @@ class RequestJournal:
     @property
     def capacity(self) -> int:
         return self._entries.maxlen or 0
+
+
+def _redacted(headers: dict[str, Any]) -> dict[str, Any]:
+    return {name: "[redacted]" if name.lower() in REDACTED_HEADERS else value for name, value in headers.items()}

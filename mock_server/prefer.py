@@ -42,7 +42,7 @@ def select_example(operation: Operation, preference: Preference) -> tuple[int, d
     """(status, body, headers) of the chosen example; 400 naming the choices otherwise."""
     documented = operation.documented_statuses
     if preference.code is not None:
-        if not preference.code.isdigit() or int(preference.code) not in documented:
+        if not (preference.code.isascii() and preference.code.isdigit()) or int(preference.code) not in documented:
             raise ApiError(
                 400,
                 f"Prefer code={preference.code} is not a documented status of this operation; "
