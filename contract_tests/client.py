@@ -102,6 +102,10 @@ class DiscardClient:
         self.api_key = api_key
         self.session = session
 
+    def fork(self) -> DiscardClient:
+        """The same client on its own connection pool, for use from another thread."""
+        return DiscardClient(self.schema, self.base_url, self.api_key, http_session())
+
     def bearer(self, key: str | None = None) -> dict[str, str]:
         key = key or self.api_key
         return {"Authorization": f"Bearer {key}"} if key else {}

@@ -1,0 +1,55 @@
+"""A request body never widens the effect of a discard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .client import DiscardClient
+from .outcomes import STATE_RULES, expect_discarded, expect_status, expect_still_pending
+
+RULE = f"{STATE_RULES}: a body is ignored (200) or refused (400), never obeyed"
+
+
+def _bodies(other: Any) -> dict[str, dict[str, Any]]:
+    """Bodies that name another instance, ask for bulk discard, or edit the message."""
+    return {
+        "json naming another instance": {
+            "json": {
+                "workflowInstanceId": other.workflow_instance_id,
+                "workflowInstanceIds": [other.workflow_instance_id],
+                "campaignId": other.campaign_id,
+                "accountGroupId": other.account_group_id,
+            }
+        },
+        "json asking for a bulk discard": {"json": {"all": True, "bulk": True, "filter": {"campaignId": "*"}}},
+        "json editing the message": {"json": {"message": "Edited content", "content": {"body": "Edited"}}},
+        "form naming another instance": {"data": {"workflowInstanceId": other.workflow_instance_id}},
+        "plain text": {"data": f"discard {other.workflow_instance_id}", "headers": {"Content-Type": "text/plain"}},
+    }
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "json naming another instance",
+        "json asking for a bulk discard",
+        "json editing the message",
+        "form naming another instance",
+        "plain text",
+    ],
+)
+def test_a_body_never_discards_or_edits_another_instance(
+    discard_client: DiscardClient, provisioner: Any, api_key: str, kind: str
+):
+    target, bystander = provisioner.pending(), provisioner.pending()
+    request = dict(_bodies(bystander)[kind])
+    headers = {**discard_client.bearer(), **request.pop("headers", {})}
+    answer = discard_client.discard(target.path(), headers=headers, **request)
+    expect_status(answer, {200, 400}, RULE)
+    if answer.status == 200:
+        expect_discarded(answer, target)
+    else:
+        expect_still_pending(discard_client, target, after=answer)
+    expect_still_pending(discard_client, bystander, after=answer)

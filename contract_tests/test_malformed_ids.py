@@ -1,0 +1,39 @@
+"""Malformed IDs: a 4xx error envelope, never a success, never a server error."""
+
+from __future__ import annotations
+
+import pytest
+
+from .client import DiscardClient
+from .ids import InstanceIds
+from .outcomes import expect_status, expect_still_pending
+
+RULE = "CONTRACT «Input validation»: a malformed ID gets 400 (or 404 where formats are not checked)"
+
+MALFORMED = {
+    "workflowInstanceId too short": ("workflowInstanceId", "507f1f77bcf86cd79943901"),
+    "workflowInstanceId not hex": ("workflowInstanceId", "zzzzzzzzzzzzzzzzzzzzzzzz"),
+    "workflowInstanceId too long": ("workflowInstanceId", "a" * 300),
+    "workflowInstanceId with spaces": ("workflowInstanceId", "not an id"),
+    "workflowInstanceId non-ASCII": ("workflowInstanceId", "ïñstâncé"),
+    "campaignId not hex": ("campaignId", "campaign-name"),
+    "campaignId SQL-ish": ("campaignId", "' OR '1'='1"),
+}
+
+
+@pytest.mark.parametrize("name,value", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_id_is_refused_with_an_error_envelope(
+    discard_client: DiscardClient, pending_instance: InstanceIds, name: str, value: str
+):
+    refused = discard_client.discard(pending_instance.path(**{name: value}))
+    expect_status(refused, {400, 404}, RULE)
+    expect_still_pending(discard_client, pending_instance, after=refused)
+
+
+def test_a_malformed_account_group_is_refused_with_an_error_envelope(
+    discard_client: DiscardClient, pending_instance: InstanceIds
+):
+    refused = discard_client.discard(pending_instance.path(accountGroupId="no spaces allowed!"))
+    # A server that checks no format sees an account group the key cannot access: 403 or 404 too.
+    expect_status(refused, {400, 403, 404}, RULE)
+    expect_still_pending(discard_client, pending_instance, after=refused)

@@ -1,0 +1,161 @@
+"""The discard state rules as a Hypothesis state machine.
+
+A model of each provisioned instance (pending, discarded, not pending) lives
+beside the real target. Rules act on the target and compare its answer with
+the model's prediction; at the end of every run the model and the target are
+compared once more, instance by instance, with the only probe the API has: a
+discard, which must succeed exactly for the instances the model holds pending.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from typing import Any
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+
+from .client import DiscardClient
+from .ids import InstanceIds, nonexistent_account_group_id, nonexistent_object_id
+from .outcomes import STATE_RULES, expect_discarded, expect_status
+from .provisioning import NOT_PENDING_STATUSES
+from .settings import active
+
+PENDING, DISCARDED, NOT_PENDING = "pending", "discarded", "not pending"
+MAX_INSTANCES = 4
+BAD_KEYS = ("", "Bearer ", "Bearer sk_live_contract_unknown_" + secrets.token_hex(6), "Basic Zm9vOmJhcg==")
+
+
+class DiscardStateMachine(RuleBasedStateMachine):
+    """Set up per run by `test_discard_state_machine`, which binds the target."""
+
+    client: DiscardClient
+    provisioner: Any
+    key_without_permission: str | None = None
+
+    instances = Bundle("instances")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model: dict[InstanceIds, str] = {}
+        self.successes: Counter[InstanceIds] = Counter()
+
+    # Rules that create what the model tracks.
+
+    @precondition(lambda self: len(self.model) < MAX_INSTANCES)
+    @rule(target=instances)
+    def a_pending_instance(self) -> InstanceIds:
+        instance = self.provisioner.pending()
+        self.model[instance] = PENDING
+        return instance
+
+    @precondition(lambda self: len(self.model) < MAX_INSTANCES)
+    @rule(target=instances, workflow_status=st.sampled_from(NOT_PENDING_STATUSES))
+    def an_instance_not_pending(self, workflow_status: str) -> InstanceIds:
+        instance = self.provisioner.not_pending(workflow_status)
+        self.model[instance] = NOT_PENDING
+        return instance
+
+    # Rules that act, predicting the answer from the model.
+
+    @rule(instance=instances)
+    def discard(self, instance: InstanceIds) -> None:
+        answer = self.client.discard(instance.path())
+        if self.model[instance] == PENDING:
+            expect_discarded(answer, instance)
+            self.model[instance] = DISCARDED
+            self.successes[instance] += 1
+        else:
+            expect_status(answer, {409}, f"{STATE_RULES}: an instance that is {self.model[instance]} is 409")
+
+    @rule(instance=instances, other=instances)
+    def discard_under_another_campaign(self, instance: InstanceIds, other: InstanceIds) -> None:
+        campaign = other.campaign_id if other.campaign_id != instance.campaign_id else nonexistent_object_id()
+        answer = self.client.discard(instance.path(campaignId=campaign))
+        expect_status(answer, {404}, f"{STATE_RULES}: an instance under another campaign is 404")
+
+    @rule(instance=instances)
+    def discard_an_unknown_instance_of_its_campaign(self, instance: InstanceIds) -> None:
+        answer = self.client.discard(instance.path(workflowInstanceId=nonexistent_object_id()))
+        expect_status(answer, {404}, f"{STATE_RULES}: an unknown instance is 404")
+
+    @rule(instance=instances)
+    def discard_in_an_inaccessible_account_group(self, instance: InstanceIds) -> None:
+        answer = self.client.discard(instance.path(accountGroupId=nonexistent_account_group_id()))
+        expect_status(answer, {403, 404}, f"{STATE_RULES}: an account group the key cannot access is 403 or 404")
+
+    @rule(instance=instances, authorization=st.sampled_from(BAD_KEYS))
+    def discard_without_a_valid_key(self, instance: InstanceIds, authorization: str) -> None:
+        headers = {"Authorization": authorization} if authorization else {}
+        answer = self.client.discard(instance.path(), headers=headers)
+        expect_status(answer, {401}, "CONTRACT «Authentication»: a missing, malformed or unknown key is 401")
+
+    @precondition(lambda self: self.key_without_permission is not None)
+    @rule(instance=instances)
+    def discard_without_permission(self, instance: InstanceIds) -> None:
+        answer = self.client.discard(instance.path(), headers=self.client.bearer(self.key_without_permission))
+        expect_status(answer, {403}, "CONTRACT «Authentication»: a key without campaigns:execute is 403")
+
+    @rule(instance=instances, other=instances)
+    def discard_with_a_body_naming_another(self, instance: InstanceIds, other: InstanceIds) -> None:
+        body = {"workflowInstanceIds": [other.workflow_instance_id], "campaignId": other.campaign_id}
+        answer = self.client.discard(instance.path(), json=body)
+        predicted = 200 if self.model[instance] == PENDING else 409
+        expect_status(answer, {predicted, 400}, f"{STATE_RULES}: a body is ignored or refused, never obeyed")
+        if answer.status == 200:
+            expect_discarded(answer, instance)
+            self.model[instance] = DISCARDED
+            self.successes[instance] += 1
+
+    # What must hold after every step, and at the end.
+
+    @invariant()
+    def no_instance_is_discarded_twice(self) -> None:
+        twice = [str(i) for i, n in self.successes.items() if n > 1]
+        assert not twice, f"{STATE_RULES}: instances discarded more than once: {twice}"
+
+    def teardown(self) -> None:
+        """The target must agree with the model on every instance."""
+        for instance, state in self.model.items():
+            answer = self.client.discard(instance.path())
+            if state == PENDING:
+                if answer.status != 200:
+                    raise AssertionError(
+                        f"{STATE_RULES}: the model holds {instance} pending (every request on it was "
+                        f"rejected), but the target no longer discards it: {answer.status}" + answer.explain()
+                    )
+                expect_discarded(answer, instance)
+            else:
+                expect_status(answer, {409}, f"{STATE_RULES}: {instance} is {state}; a discard must be 409")
+
+
+def test_discard_state_machine(
+    discard_client: DiscardClient, provisioner: Any, api_key: str, contract_target: Any
+) -> None:
+    if not provisioner.renewable:
+        pytest.skip(
+            "the state machine needs fresh instances for every run: pass --state-setup-url URL "
+            "(env CONTRACT_STATE_SETUP_URL)"
+        )
+    machine = type(
+        "BoundDiscardStateMachine",
+        (DiscardStateMachine,),
+        {
+            "client": discard_client,
+            "provisioner": provisioner,
+            "key_without_permission": contract_target.api_key_without_permission,
+        },
+    )
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=max(active().examples // 4, 3),
+            stateful_step_count=12,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )

@@ -1,0 +1,39 @@
+"""State rules: a pending instance is discarded once; anything else is a 409."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .client import DiscardClient
+from .ids import InstanceIds
+from .outcomes import STATE_RULES, expect_discard_details, expect_discarded, expect_status, expect_still_refused
+from .provisioning import NOT_PENDING_STATUSES
+
+
+def test_a_discard_answers_for_exactly_that_instance(discard_client: DiscardClient, pending_instance: InstanceIds):
+    expect_discarded(discard_client.discard(pending_instance.path()), pending_instance)
+
+
+@pytest.mark.inferred
+def test_a_discard_stops_the_instance_with_content_discarded(
+    discard_client: DiscardClient, pending_instance: InstanceIds
+):
+    expect_discard_details(discard_client.discard(pending_instance.path()))
+
+
+def test_a_repeated_discard_is_a_conflict(discard_client: DiscardClient, pending_instance: InstanceIds):
+    expect_discarded(discard_client.discard(pending_instance.path()), pending_instance)
+    repeat = discard_client.discard(pending_instance.path())
+    expect_status(repeat, {409}, f"{STATE_RULES}: a repeat of a successful discard is 409 (not idempotent)")
+
+
+@pytest.mark.parametrize("workflow_status", NOT_PENDING_STATUSES)
+def test_an_instance_not_pending_approval_is_a_conflict(
+    discard_client: DiscardClient, provisioner: Any, api_key: str, workflow_status: str
+):
+    instance = provisioner.not_pending(workflow_status)
+    refused = discard_client.discard(instance.path())
+    expect_status(refused, {409}, f"{STATE_RULES}: an instance that is not pending approval ({workflow_status}) is 409")
+    expect_still_refused(discard_client, instance, after=refused)
