@@ -15,7 +15,7 @@ from . import control
 from .auth import Keyring
 from .context import EXTENSION_KEY, MockContext, mock_context
 from .discard_api import discard_blueprint
-from .envelope import ApiError, failure
+from .envelope import ApiError, current_trace_id, failure
 from .journal import RequestJournal
 from .provider_states import ProviderStates
 from .seed import load_seed
@@ -129,5 +129,5 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> Response:
-        log.exception("unhandled error (trace %s)", g.get("trace_id", "-"), exc_info=error)
+        log.exception("unhandled error (trace %s)", current_trace_id(), exc_info=error)
         return failure(ApiError(500, "The mock failed to process the request; see its log for this traceId."))

@@ -106,11 +106,14 @@ def clear_requests() -> Response:
 
 
 def _json_body(optional: bool = False) -> Any:
-    if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", ""):
+    if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
         if optional:
             return None
         raise ApiError(400, "Send a JSON body.", details="body")
-    data = request.stream.read(MAX_CONTROL_BODY + 1)
+    try:
+        data = request.stream.read(MAX_CONTROL_BODY + 1)
+    except Exception:  # a body the server cannot decode (bad chunk sizes)
+        raise ApiError(400, "The body could not be read: malformed chunked encoding.", details="body") from None
     if len(data) > MAX_CONTROL_BODY:
         raise ApiError(413, f"Control API bodies are limited to {MAX_CONTROL_BODY} bytes.", details="body")
     try:

@@ -72,5 +72,10 @@ def _has_body(req: Request) -> bool:
     if req.content_length:
         return True
     if "chunked" in req.headers.get("Transfer-Encoding", "").lower():
-        return bool(req.stream.read(1))
+        if not req.environ.get("wsgi.input_terminated"):
+            return True  # the server left it undecoded, so the stream reads empty: count it as a body
+        try:
+            return bool(req.stream.read(1))
+        except Exception:  # a body the server cannot decode (bad chunk sizes) is still a body
+            return True
     return False
