@@ -37,6 +37,7 @@ CONTROL_PREFIX = "/__mock"
 def create_app(config: Mapping[str, Any] | None = None, *, store: InstanceStore | None = None) -> Flask:
     """A mock app; `store` replaces the in-memory store (tests, shared stores)."""
     app = Flask(__name__)
+    app.url_map.merge_slashes = False  # '//' is an unknown path (404), not a redirect to another path
     app.config.from_mapping(DEFAULTS)
     app.config.from_mapping(config or {})
 

@@ -368,6 +368,8 @@ def test_head_on_the_discard_path_is_405_with_allow_post(client: FlaskClient) ->
         ("POST", discard_path().removesuffix("/discard") + "/approve"),
         ("POST", discard_path() + "/"),
         ("POST", discard_path().upper()),
+        ("POST", discard_path().replace("/workflow-instances/", "//workflow-instances/")),  # no redirect
+        ("POST", "/" + discard_path()),
         ("GET", "/__mock"),
         ("DELETE", "/v1/accounts/acme-retail"),
     ],
