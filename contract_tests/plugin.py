@@ -47,6 +47,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="seed for generated data; every run prints the one it used (env CONTRACT_SEED)",
     )
     group.addoption(
+        "--contract-no-shrink",
+        action="store_true",
+        default=os.environ.get("CONTRACT_NO_SHRINK", "") not in ("", "0", "false"),
+        help="report failing examples as found, without minimising them: fails faster (env CONTRACT_NO_SHRINK)",
+    )
+    group.addoption(
         "--contract-parallel",
         type=int,
         default=int(os.environ.get("CONTRACT_PARALLEL", DEFAULT_PARALLEL)),
@@ -69,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
             seed=seed,
             rate_limit=config.getoption("contract_rate_limit"),
             parallel=config.getoption("contract_parallel"),
+            shrink=not config.getoption("contract_no_shrink"),
         )
     )
     # One seed drives Schemathesis and Hypothesis alike, unless Hypothesis was given its own.

@@ -19,6 +19,7 @@ class SuiteSettings:
     seed: int = 0
     rate_limit: str | None = None  # e.g. "10/s"; requests to the target are capped at this rate
     parallel: int = DEFAULT_PARALLEL  # simultaneous discards in the concurrency test
+    shrink: bool = True  # minimise failing examples (slower to fail, easier to read)
 
 
 _active = SuiteSettings(seed=secrets.randbits(32))

@@ -15,7 +15,7 @@ from typing import Any
 
 import hypothesis.strategies as st
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from .client import DiscardClient
@@ -157,5 +157,6 @@ def test_discard_state_machine(
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
+            phases=[p for p in Phase if active().shrink or p is not Phase.shrink],
         ),
     )
