@@ -11,16 +11,23 @@ from flask import Flask, Response, g, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from . import control
+from . import control, fault_control
 from .auth import Keyring
+from .backends import Backend, open_backend
 from .context import EXTENSION_KEY, MockContext, mock_context
+from .control_auth import control_token_guard
 from .discard_api import discard_blueprint
 from .envelope import ApiError, current_trace_id, failure
+from .fault_registry import FaultRegistry
+from .faults import FaultError, parse_fault
 from .journal import RequestJournal
 from .provider_states import ProviderStates
+from .rate_buckets import RateLimiter
+from .rate_limit import RateLimit
 from .seed import load_seed
-from .spec import Spec
-from .store import InstanceStore, MemoryInstanceStore
+from .spec import Operation, Spec
+from .store import InstanceStore
+from .traffic import traffic_gate
 
 log = logging.getLogger("discard_mock")
 
@@ -30,12 +37,25 @@ DEFAULTS: Mapping[str, Any] = {
     "CONTROL_API": True,
     "CORS": True,
     "JOURNAL_SIZE": 1000,
+    "STORE": "memory",  # or "sqlite:PATH": instances, faults and rate-limit buckets in one shared file
+    "WORKERS": 1,  # processes serving this app; only said in the journal's answer
+    "FAULTS": (),  # fault descriptions (as POST /__mock/faults takes them) in force from the start
+    "RATE_LIMIT": None,  # e.g. "10/s", per API key; None: no limit
+    "RATE_BURST": None,  # None: the rate's count
+    "CONTROL_TOKEN": None,  # set: control calls must present it
 }
 CONTROL_PREFIX = "/__mock"
 
 
+class ConfigError(Exception):
+    """A setting create_app cannot use; the message says which and why."""
+
+
 def create_app(config: Mapping[str, Any] | None = None, *, store: InstanceStore | None = None) -> Flask:
-    """A mock app; `store` replaces the in-memory store (tests, shared stores)."""
+    """A mock app; `store` replaces the instances of the configured STORE (tests).
+
+    Raises DataFileError, StoreOpenError or ConfigError for settings it cannot use.
+    """
     app = Flask(__name__)
     app.url_map.merge_slashes = False  # '//' is an unknown path (404), not a redirect to another path
     app.config.from_mapping(DEFAULTS)
@@ -44,7 +64,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: InstanceStore 
     spec = Spec.load(app.config["SPEC_PATH"])
     operation = spec.operation()
     seed = load_seed(app.config["DATA_FILE"], spec)
-    store = store if store is not None else MemoryInstanceStore(seed.instances)
+    backend = open_backend(app.config["STORE"], seed.instances)
+    store = store if store is not None else backend.store
+    faults = _fault_registry(app.config, backend, operation)
+    limiter = _rate_limiter(app.config, backend)
     app.extensions[EXTENSION_KEY] = MockContext(
         spec=spec,
         operation=operation,
@@ -53,16 +76,51 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: InstanceStore 
         keyring=Keyring(seed.api_keys),
         journal=RequestJournal(app.config["JOURNAL_SIZE"]),
         provider_states=ProviderStates(store, default_account_group=seed.account_groups[0]),
+        faults=faults,
     )
 
-    app.register_blueprint(discard_blueprint(operation))
+    api = discard_blueprint(operation)
+    gate = traffic_gate(limiter, faults)
+    if gate is not None:
+        api.before_request(gate)
+    app.register_blueprint(api)
     if app.config["CONTROL_API"]:
         app.register_blueprint(control.bp)
+        app.register_blueprint(fault_control.bp)
     if app.config["CORS"]:
         CORS(app, origins="*", expose_headers=["Retry-After"], max_age=600)
     _register_hooks(app)
+    if app.config["CONTROL_API"] and app.config["CONTROL_TOKEN"]:
+        app.before_request(control_token_guard(app.config["CONTROL_TOKEN"], CONTROL_PREFIX))
     _register_error_handlers(app)
+    backend.release()  # no connection may cross gunicorn's fork; each process opens its own
     return app
+
+
+def _fault_registry(config: Mapping[str, Any], backend: Backend, operation: Operation) -> FaultRegistry | None:
+    """The registry, holding the configured faults only: faults start over at each start, instances do not."""
+    if not config["CONTROL_API"] and not config["FAULTS"]:
+        return None  # nothing could ever add a fault: no per-request check at all
+    allowed = fault_control.error_statuses(operation.documented_statuses)
+    try:
+        configured = [parse_fault(doc, allowed) for doc in config["FAULTS"]]
+    except FaultError as exc:
+        raise ConfigError(f"fault: {exc}") from None
+    backend.faults.clear()
+    for fault in configured:
+        backend.faults.add(fault)
+    return backend.faults
+
+
+def _rate_limiter(config: Mapping[str, Any], backend: Backend) -> RateLimiter | None:
+    if not config["RATE_LIMIT"]:
+        return None
+    try:
+        limit = RateLimit.parse(config["RATE_LIMIT"], config["RATE_BURST"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    backend.buckets.clear()
+    return RateLimiter(limit, backend.buckets)
 
 
 def _register_hooks(app: Flask) -> None:

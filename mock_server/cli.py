@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from .app import create_app
+from .app import ConfigError, create_app
+from .backends import MEMORY, SQLITE_PREFIX
 from .seed import DataFileError
+from .sqlite_db import StoreOpenError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010  # Prism's default, so frontend configs carry over
+CONTROL_TOKEN_ENV = "DISCARD_MOCK_CONTROL_TOKEN"
+DEFAULT_ERROR_STATUS = 500
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="discard-mock", description="Stateful mock of the Sonarly discard endpoint."
-    )
+    parser = argparse.ArgumentParser(prog="discard-mock", description="Stateful mock of the Sonarly discard endpoint.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default %(default)s)")
@@ -31,11 +36,101 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal-size", type=int, default=1000, help="requests the journal keeps (default %(default)s)"
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    serve.add_argument(
+        "--store",
+        default=MEMORY,
+        metavar=f"{MEMORY}|{SQLITE_PREFIX}PATH",
+        help="where instances, faults and rate-limit buckets live: memory (this process, gone at exit) or "
+        "a SQLite file that survives restarts and that every worker shares (default %(default)s)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_at_least(1),
+        default=1,
+        help="worker processes (gunicorn); more than 1 needs --store sqlite:PATH (default %(default)s)",
+    )
+    serve.add_argument(
+        "--control-token",
+        default=os.environ.get(CONTROL_TOKEN_ENV) or None,
+        metavar="TOKEN",
+        help="control calls must send 'Authorization: Bearer TOKEN' or 'X-Mock-Control-Token: TOKEN'; "
+        f"set it whenever the mock is reachable beyond loopback (default: ${CONTROL_TOKEN_ENV}, else none)",
+    )
+    faults = serve.add_argument_group("faults and limits (on the discard endpoint only)")
+    faults.add_argument("--latency", type=_at_least(0), default=0, metavar="MS", help="delay every request by MS")
+    faults.add_argument(
+        "--error-rate", type=_probability, metavar="P", help="answer this share of requests (0-1) with an error"
+    )
+    faults.add_argument(
+        "--error-status",
+        type=int,
+        metavar="STATUS",
+        help=f"the status --error-rate answers with: a documented error status (default {DEFAULT_ERROR_STATUS})",
+    )
+    faults.add_argument(
+        "--rate-limit",
+        metavar="N/UNIT",
+        help="per API key (else per client address), e.g. 10/s, 600/min; over it: 429 with Retry-After (default off)",
+    )
+    faults.add_argument("--rate-burst", type=_at_least(1), metavar="N", help="bucket size (default: the N of N/UNIT)")
     return parser
 
 
+def _at_least(minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {value}")
+    return value
+
+
+def _flag_faults(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The serve flags as fault descriptions, the form POST /__mock/faults takes."""
+    faults: list[dict[str, Any]] = []
+    if args.latency:
+        faults.append({"latencyMs": args.latency})
+    if args.error_rate:
+        faults.append({"status": args.error_status or DEFAULT_ERROR_STATUS, "probability": args.error_rate})
+    return faults
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.workers > 1 and not args.store.startswith(SQLITE_PREFIX):
+        print(
+            f"discard-mock: --workers {args.workers} needs a shared store. With --store {args.store} each worker "
+            "process would keep its own copy of the instances, so a discard answered by one worker would not "
+            "exist for the others. Use --store sqlite:PATH (e.g. --store sqlite:discard-mock.db), or --workers 1.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.error_status is not None and args.error_rate is None:
+        parser.error("--error-status goes with --error-rate")
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(message)s",
@@ -48,12 +143,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "CONTROL_API": not args.no_control,
                 "CORS": not args.no_cors,
                 "JOURNAL_SIZE": args.journal_size,
+                "STORE": args.store,
+                "WORKERS": args.workers,
+                "FAULTS": _flag_faults(args),
+                "RATE_LIMIT": args.rate_limit,
+                "RATE_BURST": args.rate_burst,
+                "CONTROL_TOKEN": args.control_token,
             }
         )
-    except DataFileError as exc:
+    except (DataFileError, StoreOpenError, ConfigError) as exc:
         print(f"discard-mock: {exc}", file=sys.stderr)
         return 2
+    if not args.no_control and not args.control_token and not _is_loopback(args.host):
+        print(
+            f"discard-mock: warning: the control API on {args.host} has no token; anyone who reaches it can reset "
+            f"state and inject faults. Set --control-token or ${CONTROL_TOKEN_ENV}.",
+            file=sys.stderr,
+        )
     from .server import MockServer  # gunicorn is only needed to serve
 
-    MockServer(app, args.host, args.port).run()
+    MockServer(app, args.host, args.port, workers=args.workers).run()
     return 0

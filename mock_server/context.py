@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from .auth import Keyring
+from .fault_registry import FaultRegistry
 from .journal import RequestJournal
 from .provider_states import ProviderStates
 from .seed import SeedData
@@ -29,6 +30,7 @@ class MockContext:
     keyring: Keyring
     journal: RequestJournal
     provider_states: ProviderStates
+    faults: FaultRegistry | None = None  # None: no fault can ever be set (no control API, no flags)
 
 
 def mock_context() -> MockContext:

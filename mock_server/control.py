@@ -5,10 +5,11 @@ It is off the public spec and off `/v1`; `--no-control` leaves it out.
 
 from __future__ import annotations
 
+import os
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from .context import mock_context
 from .domain import Instance
@@ -96,7 +97,12 @@ def list_requests() -> Response:
     if limit and not (limit.isascii() and limit.isdigit()):
         raise ApiError(400, f"limit must be a whole number; got {limit!r}.", details="limit")
     journal = mock_context().journal
-    return json_response({"capacity": journal.capacity, "requests": journal.entries(int(limit) if limit else None)})
+    body: dict[str, Any] = {"capacity": journal.capacity, "requests": journal.entries(int(limit) if limit else None)}
+    workers = current_app.config.get("WORKERS", 1)
+    if workers > 1:
+        # Each worker process keeps its own journal; the store is what they share.
+        body["scope"] = f"worker process {os.getpid()}, one of {workers}: each keeps its own journal"
+    return json_response(body)
 
 
 @bp.delete("/requests")

@@ -1,0 +1,46 @@
+"""A token for the control API, for any mock reachable beyond loopback.
+
+The control API resets state, creates instances and injects faults; on a
+shared mock anyone who can reach it could disturb everyone's tests.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+
+from flask import request
+
+from .envelope import ApiError
+
+TOKEN_HEADER = "X-Mock-Control-Token"
+
+
+def control_token_guard(token: str, prefix: str) -> Callable[[], None]:
+    """A before-request hook: 401 for control calls under `prefix` without `token`."""
+    expected = token.encode("utf-8")
+
+    def guard() -> None:
+        path = request.path
+        if request.method == "OPTIONS" or not (path == prefix or path.startswith(prefix + "/")):
+            return  # CORS preflights carry no credentials, and change nothing
+        presented = _presented_token()
+        if presented is None or not hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), expected):
+            raise ApiError(
+                401,
+                f"The control API needs its token: send 'Authorization: Bearer <token>' or '{TOKEN_HEADER}: <token>'.",
+                details="control token",
+                headers={"WWW-Authenticate": 'Bearer realm="discard-mock control API"'},
+            )
+
+    return guard
+
+
+def _presented_token() -> str | None:
+    header = request.headers.get(TOKEN_HEADER)
+    if header:
+        return header.strip()
+    scheme, _, value = (request.headers.get("Authorization") or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None

@@ -1,0 +1,78 @@
+"""Rate limiting per API key: a token bucket, free of HTTP and storage.
+
+Off unless configured. A team turns it on to see how its client behaves when
+the API says 429: the answer carries Retry-After and the request changes
+nothing, as the real service's would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+
+_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """`per_second` tokens flow in, up to `burst` wait in the bucket."""
+
+    per_second: float
+    burst: int
+
+    @classmethod
+    def parse(cls, text: str, burst: int | None = None) -> RateLimit:
+        """'10/s', '600/min', '5/h'; the burst defaults to the count (10, 600, 5).
+
+        Raises ValueError with a message for a person.
+        """
+        match = _RATE.match(text.lower())
+        if not match or match.group(2) not in _UNITS or float(match.group(1)) <= 0:
+            raise ValueError(f"rate limit {text!r}: expected COUNT/UNIT with a count above 0, e.g. 10/s, 600/min, 5/h")
+        count = float(match.group(1))
+        burst = max(1, math.ceil(count)) if burst is None else burst
+        if burst < 1:
+            raise ValueError(f"rate limit burst must be at least 1; got {burst}")
+        return cls(per_second=count / _UNITS[match.group(2)], burst=burst)
+
+    def describe(self) -> str:
+        return f"{self.per_second:g} requests/s, burst {self.burst}"
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    tokens: float
+    updated: float  # wall-clock seconds: shared by every process of the machine
+
+
+def take(bucket: Bucket | None, now: float, limit: RateLimit) -> tuple[Bucket, float | None]:
+    """The bucket after one request, and None if it may pass, else the seconds until it could."""
+    if bucket is None:
+        tokens = float(limit.burst)
+    else:
+        elapsed = max(0.0, now - bucket.updated)  # a clock stepping back refills nothing
+        tokens = min(float(limit.burst), bucket.tokens + elapsed * limit.per_second)
+    if tokens >= 1.0:
+        return Bucket(tokens - 1.0, now), None
+    return Bucket(tokens, now), (1.0 - tokens) / limit.per_second
+
+
+def retry_after_header(wait_seconds: float) -> str:
+    """Retry-After is whole seconds; never 0, or a client would retry at once and fail again."""
+    return str(max(1, math.ceil(wait_seconds)))
+
+
+def rate_key(authorization: str | None, client_address: str | None) -> str:
+    """Whose bucket: the Authorization token, else the client's address.
+
+    Hashed, so the store file never holds API keys.
+    """
+    token = (authorization or "").strip()
+    scheme, _, rest = token.partition(" ")
+    if scheme.lower() == "bearer" and rest.strip():
+        token = rest.strip()
+    raw = f"key:{token}" if token else f"addr:{client_address or '-'}"
+    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]

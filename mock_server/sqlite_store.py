@@ -1,0 +1,118 @@
+"""Instances in a SQLite file: durable, and shared by every worker process.
+
+The discard is one conditional UPDATE: the pending check and the write are a
+single statement, so parallel discards from any number of processes give
+exactly one success. Only when it changes no row does a SELECT, in the same
+transaction, tell an unknown instance (404) from one not pending (409).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, fields
+
+from .domain import DISCARD_STOP_REASON, DISCARDED_STATUS, Instance, discarded, locate
+from .sqlite_db import SqliteDatabase
+from .store import DuplicateInstance
+
+COLUMNS = tuple(field.name for field in fields(Instance))
+_SELECT = ", ".join(COLUMNS)
+_PLACEHOLDERS = ", ".join("?" * len(COLUMNS))
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS instances (
+    workflow_instance_id TEXT PRIMARY KEY,
+    account_group_id TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    lead_id TEXT NOT NULL,
+    workflow_status TEXT NOT NULL,
+    latest_step TEXT NOT NULL,
+    workflow_stop_reason TEXT,
+    has_pending_approval INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# `has_pending_approval = 1` is domain.can_discard, and the assignments are
+# domain.discarded, in SQL; tests hold the two stores to the same answers.
+_DISCARD = f"""
+UPDATE instances
+SET workflow_status = ?, workflow_stop_reason = ?, has_pending_approval = 0
+WHERE workflow_instance_id = ? AND campaign_id = ? AND account_group_id = ? AND has_pending_approval = 1
+RETURNING {_SELECT}
+"""
+
+
+class SqliteInstanceStore:
+    """The InstanceStore protocol over a SQLite file.
+
+    The file is seeded with `seed` when it holds no instances yet and has never
+    been seeded, so a restart keeps every discard while a new file starts from
+    the data file, as the in-memory store does.
+    """
+
+    def __init__(self, db: SqliteDatabase, seed: Iterable[Instance] = ()) -> None:
+        self._db = db
+        with db.write() as conn:
+            _create_schema(conn)
+            seeded = conn.execute("SELECT 1 FROM store_meta WHERE name = 'seeded'").fetchone()
+            if seeded is None:
+                _insert(conn, seed)
+                conn.execute("INSERT INTO store_meta (name, value) VALUES ('seeded', '1')")
+
+    def get(self, workflow_instance_id: str) -> Instance | None:
+        rows = (
+            self._db.connection()
+            .execute(f"SELECT {_SELECT} FROM instances WHERE workflow_instance_id = ?", (workflow_instance_id,))
+            .fetchall()
+        )
+        return _instance(rows[0]) if rows else None
+
+    def discard(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
+        with self._db.write() as conn:
+            rows = conn.execute(
+                _DISCARD,
+                (DISCARDED_STATUS, DISCARD_STOP_REASON, workflow_instance_id, campaign_id, account_group_id),
+            ).fetchall()
+            if rows:
+                return _instance(rows[0])
+            found = conn.execute(
+                f"SELECT {_SELECT} FROM instances WHERE workflow_instance_id = ?", (workflow_instance_id,)
+            ).fetchall()
+        current = locate(_instance(found[0]) if found else None, account_group_id, campaign_id, workflow_instance_id)
+        discarded(current)  # raises NotPendingApproval: the UPDATE matched no pending row
+        raise RuntimeError(f"the SQLite store and domain.can_discard disagree about {workflow_instance_id}")
+
+    def add(self, instance: Instance) -> None:
+        try:
+            with self._db.write() as conn:
+                _insert(conn, [instance])
+        except sqlite3.IntegrityError:
+            raise DuplicateInstance(instance.workflow_instance_id) from None
+
+    def instances(self) -> list[Instance]:
+        rows = self._db.connection().execute(f"SELECT {_SELECT} FROM instances ORDER BY rowid").fetchall()
+        return [_instance(row) for row in rows]
+
+    def replace_all(self, instances: Iterable[Instance]) -> None:
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM instances")
+            _insert(conn, instances)
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    # executescript would commit the open transaction; run the statements one by one.
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _insert(conn: sqlite3.Connection, instances: Iterable[Instance]) -> None:
+    conn.executemany(f"INSERT INTO instances ({_SELECT}) VALUES ({_PLACEHOLDERS})", map(astuple, instances))
+
+
+def _instance(row: Sequence[object]) -> Instance:
+    values = dict(zip(COLUMNS, row, strict=True))
+    values["has_pending_approval"] = bool(values["has_pending_approval"])
+    return Instance(**values)  # type: ignore[arg-type]
