@@ -8,6 +8,7 @@ keep the contract but decide CONTRACT.md's inferred points the other way.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import threading
 import time
@@ -199,6 +200,16 @@ def server_error_on_malformed_ids(app: Flask) -> None:
                 raise RuntimeError("unexpected ID length")
 
 
+def every_request_unauthorized(app: Flask) -> None:
+    """Rejects every key: a run that only ever sees 401s must not pass."""
+
+    class NoKeyring(Keyring):
+        def authenticate(self, authorization: str | None) -> ApiKey:
+            raise ApiError(401, "The API key is unknown or has been revoked.")
+
+    _context(app).keyring = NoKeyring(())
+
+
 BROKEN: dict[str, tuple[Callable[[Flask], None], str]] = {
     # name: (injector, a test of the suite that must fail on it)
     "idempotent discard": (idempotent_discard, "test_a_repeated_discard_is_a_conflict"),
@@ -213,6 +224,7 @@ BROKEN: dict[str, tuple[Callable[[Flask], None], str]] = {
     "success true on a 404": (success_flag_on_errors, "test_an_unknown_instance_is_not_found"),
     "wrong instance in the answer": (wrong_instance_in_answer, "test_a_discard_answers_for_exactly_that_instance"),
     "500 on malformed IDs": (server_error_on_malformed_ids, "test_a_malformed_id_is_refused_with_an_error_envelope"),
+    "every request 401": (every_request_unauthorized, "test_every_answer_keeps_the_contract"),
 }
 
 
@@ -261,15 +273,37 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def throttled(app: Flask) -> None:
+    """Every third API request gets 429 with Retry-After, unprocessed, as a rate limiter answers."""
+    counter = itertools.count(1)
+    lock = threading.Lock()
+
+    @app.before_request
+    def throttle() -> Response | None:
+        if not request.path.startswith("/v1/"):
+            return None
+        with lock:
+            turn = next(counter)
+        if turn % 3:
+            return None
+        body = {
+            "success": False,
+            "data": None,
+            "error": {"code": "RATE_LIMITED", "message": "Slow down.", "details": None},
+            "traceId": f"throttled-{turn}",
+        }
+        return Response(json.dumps(body), 429, {"Retry-After": "0"}, mimetype="application/json")
+
+
 @dataclass
 class ServedApp:
     base_url: str
 
 
 @contextmanager
-def served(inject: Callable[[Flask], None] | None = None) -> Iterator[ServedApp]:
-    """A variant of the mock on a free loopback port, over real HTTP."""
-    app = create_app()
+def served(inject: Callable[[Flask], None] | None = None, app: Flask | None = None) -> Iterator[ServedApp]:
+    """A variant of the mock (or any app) on a free loopback port, over real HTTP."""
+    app = app or create_app()
     if inject is not None:
         inject(app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)

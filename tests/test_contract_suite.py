@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from .contract_variants import BROKEN, approved_action, other_inferred_choices, served
+from .contract_variants import BROKEN, approved_action, other_inferred_choices, served, throttled
 
 EXAMPLES = "8"  # a small budget: each bug here is caught by a targeted test, not by luck
 
@@ -65,6 +65,7 @@ CORRECT: dict[str, tuple[Callable[[Flask], None] | None, tuple[str, ...]]] = {
     "the shipped mock": (None, ()),
     "other inferred choices": (other_inferred_choices, ()),
     "action 'approved', inferred checks deselected": (approved_action, ("-m", "not inferred")),
+    "a rate limiter answering every third request 429": (throttled, ()),
 }
 
 
