@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -159,9 +160,10 @@ class ServedMock:
         return self.base_url + path
 
     def stop(self) -> None:
+        """gunicorn's quick shutdown (SIGINT): a graceful one waits out keep-alive connections for seconds."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.terminate()
+        self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
