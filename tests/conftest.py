@@ -13,7 +13,7 @@ from mock_server import create_app
 from mock_server.context import EXTENSION_KEY, MockContext
 from mock_server.spec import Spec
 
-from .helpers import ServedMock, bearer, discard_path
+from .helpers import ServedMock
 
 
 @pytest.fixture(scope="session")
@@ -73,28 +73,6 @@ def snapshot(client: FlaskClient) -> Callable[[], list[dict[str, Any]]]:
         return sorted(response.get_json()["instances"], key=lambda doc: doc["workflowInstanceId"])
 
     return take
-
-
-@pytest.fixture
-def discard(client: FlaskClient) -> Callable[..., Any]:
-    """POSTs a discard with the execute key unless headers say otherwise."""
-
-    def send(*ids: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
-        return client.post(discard_path(*ids), headers=bearer() if headers is None else headers, **kwargs)
-
-    return send
-
-
-@pytest.fixture
-def new_state(client: FlaskClient) -> Callable[..., dict[str, str]]:
-    """Sets up a provider state through the control API and returns its IDs."""
-
-    def setup(state: str, **params: Any) -> dict[str, str]:
-        response = client.post("/__mock/provider-states", json={"state": state, "params": params, "action": "setup"})
-        assert response.status_code in (200, 201), response.get_json()
-        return response.get_json()
-
-    return setup
 
 
 @pytest.fixture(scope="session")
