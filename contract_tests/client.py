@@ -14,6 +14,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -37,6 +38,10 @@ CONFORMANCE_CHECKS = (
     *ENVELOPE_CHECKS,
 )
 MAX_429_RETRIES = 5
+SPEC_RULE = (
+    "CONTRACT «The endpoint» and «The envelope»: every answer has a documented status, a JSON body valid "
+    "against the spec's schema for that status, and the envelope {success, data, error, traceId}."
+)
 
 
 def http_session(backoff_factor: float = 0.5) -> requests.Session:
@@ -129,12 +134,16 @@ class DiscardClient:
         """
         sent = dict(self.bearer() if headers is None else headers)
         response = case.call(base_url=self.base_url, session=self.session, headers=sent, **kwargs)
-        case.validate_response(
-            response,
-            checks=list(checks),
-            headers=sent,
-            transport_kwargs={"base_url": self.base_url},
-        )
+        try:
+            case.validate_response(
+                response,
+                checks=list(checks),
+                headers=sent,
+                transport_kwargs={"base_url": self.base_url},
+            )
+        except FailureGroup as failures:
+            failures.add_note(SPEC_RULE)
+            raise
         return Exchange(case, response, self.base_url)
 
     def discard(

@@ -16,6 +16,8 @@ import pytest
 
 from .settings import DEFAULT_EXAMPLES, DEFAULT_PARALLEL, SuiteSettings, activate, active
 
+_TARGET_KEY = pytest.StashKey[str]()
+
 # option, env, help; --base-url comes from pytest-base-url (env PYTEST_BASE_URL).
 OPTIONS = (
     ("--api-key", "CONTRACT_API_KEY", "key with campaigns:execute and access to the provisioned account groups"),
@@ -93,44 +95,46 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     if report.failed and "contract_target" in getattr(item, "fixturenames", ()):
-        seed = active().seed
-        report.sections.append(("contract run", f"seed {seed}: replay with --contract-seed {seed}"))
+        report.sections.append(("contract run", _run_line(item.config)))
     return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if _TARGET_KEY in config.stash:
+        terminalreporter.write_line(_run_line(config))
+
+
+def _run_line(config: pytest.Config) -> str:
+    seed = active().seed
+    target = config.stash.get(_TARGET_KEY, "not started")
+    return f"contract suite: target {target}; seed {seed} (replay with --contract-seed {seed})"
 
 
 @pytest.fixture(scope="session")
 def contract_target(request: pytest.FixtureRequest, base_url: str | None) -> Iterator[Any]:
     """The server under test, with the keys and data sources it was given."""
-    from .target import (
-        BUNDLED_API_KEY,
-        BUNDLED_KEY_WITHOUT_PERMISSION,
-        BUNDLED_STATE_PATH,
-        BundledMock,
-        Target,
-    )
+    from .target import BundledMock, Target, is_local_discard_mock
 
     option = request.config.getoption
+    given = {
+        "api_key": option("api_key"),
+        "api_key_without_permission": option("api_key_without_permission"),
+        "state_setup_url": option("state_setup_url"),
+        "fixtures_file": option("fixtures_file"),
+    }
     if base_url:
-        yield Target(
-            base_url=base_url.rstrip("/"),
-            api_key=option("api_key"),
-            api_key_without_permission=option("api_key_without_permission"),
-            state_setup_url=option("state_setup_url"),
-            fixtures_file=option("fixtures_file"),
-            bundled=False,
-        )
+        target = Target(base_url=base_url.rstrip("/"), **given)
+        if is_local_discard_mock(target.base_url):
+            target = target.with_mock_defaults("a discard-mock on loopback")
+        request.config.stash[_TARGET_KEY] = target.describe()
+        yield target
         return
     mock = BundledMock()
     url = mock.start()
     try:
-        yield Target(
-            base_url=url,
-            api_key=option("api_key") or BUNDLED_API_KEY,
-            api_key_without_permission=option("api_key_without_permission") or BUNDLED_KEY_WITHOUT_PERMISSION,
-            state_setup_url=option("state_setup_url") or url + BUNDLED_STATE_PATH,
-            fixtures_file=option("fixtures_file"),
-            bundled=True,
-        )
+        target = Target(base_url=url, **given).with_mock_defaults("the bundled mock")
+        request.config.stash[_TARGET_KEY] = target.describe()
+        yield target
     finally:
         mock.stop()
 

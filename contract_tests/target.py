@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import subprocess
 import sys
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+import requests
 
 # The bundled mock's documented keys (README, "Default keys").
 BUNDLED_API_KEY = "sk_test_execute"
@@ -27,10 +31,23 @@ class Target:
     api_key_without_permission: str | None
     state_setup_url: str | None
     fixtures_file: str | None
-    bundled: bool
+    kind: str = "the given base URL"
+
+    def with_mock_defaults(self, kind: str) -> Target:
+        """A discard-mock needs no options: its documented keys and provider states fill what was not given.
+
+        An option given empty (`--state-setup-url=`) stays off.
+        """
+        state_url = None if self.fixtures_file else self.base_url + BUNDLED_STATE_PATH
+        return replace(
+            self,
+            api_key=_given_or(self.api_key, BUNDLED_API_KEY),
+            api_key_without_permission=_given_or(self.api_key_without_permission, BUNDLED_KEY_WITHOUT_PERMISSION),
+            state_setup_url=_given_or(self.state_setup_url, state_url),
+            kind=kind,
+        )
 
     def describe(self) -> str:
-        what = "the bundled mock" if self.bundled else "the given base URL"
         source = (
             f"provider states at {self.state_setup_url}"
             if self.state_setup_url
@@ -38,7 +55,30 @@ class Target:
             if self.fixtures_file
             else "no provisioned instances"
         )
-        return f"{self.base_url} ({what}); {source}"
+        return f"{self.base_url} ({self.kind}); {source}"
+
+
+def _given_or(value: str | None, default: str | None) -> str | None:
+    return default if value is None else value or None
+
+
+def is_local_discard_mock(base_url: str) -> bool:
+    """True for a discard-mock on a loopback address (its control API answers).
+
+    Only loopback targets are asked, so a real deployment never sees the probe.
+    """
+    host = urlsplit(base_url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+    if not loopback:
+        return False
+    try:
+        answer = requests.get(f"{base_url}/__mock/requests", params={"limit": 1}, timeout=3)
+        return answer.status_code == 200 and "requests" in answer.json()
+    except (requests.RequestException, ValueError):
+        return False
 
 
 class BundledMock:
