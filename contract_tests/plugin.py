@@ -37,6 +37,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for flag, env, help_text in OPTIONS:
         group.addoption(flag, default=os.environ.get(env), help=f"{help_text} (env {env})")
     group.addoption(
+        "--state-setup-header",
+        action="append",
+        metavar="'NAME: VALUE'",
+        default=[os.environ["CONTRACT_STATE_SETUP_HEADER"]] if os.environ.get("CONTRACT_STATE_SETUP_HEADER") else [],
+        help="a header for provider-state calls, e.g. a control token; repeatable (env CONTRACT_STATE_SETUP_HEADER)",
+    )
+    group.addoption(
         "--contract-examples",
         type=int,
         default=int(os.environ.get("CONTRACT_EXAMPLES", DEFAULT_EXAMPLES)),
@@ -104,6 +111,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(_run_line(config))
 
 
+def _headers(lines: list[str]) -> dict[str, str]:
+    headers = {}
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip():
+            raise pytest.UsageError(f"--state-setup-header takes 'Name: value', got {line!r}")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
 def _run_line(config: pytest.Config) -> str:
     seed = active().seed
     target = config.stash.get(_TARGET_KEY, "not started")
@@ -166,7 +183,7 @@ def key_without_permission(contract_target: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def provisioner(contract_target: Any) -> Iterator[Any]:
+def provisioner(request: pytest.FixtureRequest, contract_target: Any) -> Iterator[Any]:
     """Gives out the instances this run may discard, and nothing else."""
     from .client import http_session
     from .provisioning import (
@@ -178,7 +195,8 @@ def provisioner(contract_target: Any) -> Iterator[Any]:
 
     try:
         if contract_target.state_setup_url:
-            source: Any = StateSetupProvisioner(contract_target.state_setup_url, http_session)
+            headers = _headers(request.config.getoption("state_setup_header"))
+            source: Any = StateSetupProvisioner(contract_target.state_setup_url, http_session, headers)
         elif contract_target.fixtures_file:
             source = FixturesFileProvisioner(contract_target.fixtures_file)
         else:

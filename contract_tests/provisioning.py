@@ -44,9 +44,16 @@ class StateSetupProvisioner:
 
     renewable = True
 
-    def __init__(self, url: str, session_factory: Callable[[], requests.Session], timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        session_factory: Callable[[], requests.Session],
+        headers: dict[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> None:
         self.url = url
         self._session = session_factory()
+        self._session.headers.update(headers or {})
         self._timeout = timeout
         self._states: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
@@ -77,7 +84,10 @@ class StateSetupProvisioner:
 
     def _post(self, state: str, params: dict[str, str], action: str) -> requests.Response:
         body = {"consumer": CONSUMER, "state": state, "params": params, "action": action}
-        response = self._session.post(self.url, json=body, timeout=self._timeout)
+        try:
+            response = self._session.post(self.url, json=body, timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise ProvisioningError(f"provider state {state!r} ({action}): cannot reach {self.url}: {exc}") from None
         if response.status_code not in (200, 201):
             raise ProvisioningError(
                 f"provider state {state!r} ({action}) at {self.url} answered {response.status_code}: "

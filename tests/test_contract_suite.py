@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from mock_server import create_app
+
 from .contract_variants import BROKEN, approved_action, other_inferred_choices, served, throttled
 
 EXAMPLES = "8"  # a small budget: each bug here is caught by a targeted test, not by luck
@@ -82,3 +84,12 @@ def test_the_inferred_marker_is_what_separates_an_approved_action(tmp_path: Path
     with served(approved_action) as mock:
         code, failed, output = run_suite(mock.base_url, tmp_path, "-m", "inferred")
     assert code == 1 and "test_a_discard_stops_the_instance_with_content_discarded" in failed, output
+
+
+def test_the_suite_reaches_a_provider_state_endpoint_behind_a_token(tmp_path: Path) -> None:
+    with served(app=create_app({"CONTROL_TOKEN": "team-secret"})) as mock:
+        code, failed, output = run_suite(
+            mock.base_url, tmp_path, "--state-setup-header=X-Mock-Control-Token: team-secret"
+        )
+    assert code == 0 and not failed, output
+    assert " passed" in output and "skipped" not in output, output
