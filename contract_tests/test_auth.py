@@ -8,7 +8,7 @@ import pytest
 
 from .client import DiscardClient
 from .ids import InstanceIds
-from .outcomes import expect_status, expect_still_pending
+from .outcomes import expect_status, expect_unchanged
 
 AUTH = "CONTRACT «Authentication»"
 
@@ -28,7 +28,7 @@ def test_a_missing_malformed_or_unknown_key_is_401(
     headers = {} if authorization is None else {"Authorization": authorization}
     refused = discard_client.discard(pending_instance.path(), headers=headers)
     expect_status(refused, {401}, f"{AUTH}: a missing, malformed or unknown key is 401")
-    expect_still_pending(discard_client, pending_instance, after=refused)
+    expect_unchanged(discard_client, pending_instance, after=refused)
 
 
 def test_the_key_without_its_bearer_scheme_is_401(
@@ -36,7 +36,7 @@ def test_the_key_without_its_bearer_scheme_is_401(
 ):
     refused = discard_client.discard(pending_instance.path(), headers={"Authorization": api_key})
     expect_status(refused, {401}, f"{AUTH}: the key must come as 'Bearer <key>'")
-    expect_still_pending(discard_client, pending_instance, after=refused)
+    expect_unchanged(discard_client, pending_instance, after=refused)
 
 
 def test_a_key_without_campaigns_execute_is_403(
@@ -44,4 +44,4 @@ def test_a_key_without_campaigns_execute_is_403(
 ):
     refused = discard_client.discard(pending_instance.path(), headers=discard_client.bearer(key_without_permission))
     expect_status(refused, {403}, f"{AUTH}: a valid key that lacks campaigns:execute is 403")
-    expect_still_pending(discard_client, pending_instance, after=refused)
+    expect_unchanged(discard_client, pending_instance, after=refused)

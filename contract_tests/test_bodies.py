@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from .client import DiscardClient
-from .outcomes import STATE_RULES, expect_discarded, expect_status, expect_still_pending
+from .outcomes import STATE_RULES, expect_discarded, expect_status, expect_unchanged
 
 RULE = f"{STATE_RULES}: a body is ignored (200) or refused (400), never obeyed"
 
@@ -51,5 +51,5 @@ def test_a_body_never_discards_or_edits_another_instance(
     if answer.status == 200:
         expect_discarded(answer, target)
     else:
-        expect_still_pending(discard_client, target, after=answer)
-    expect_still_pending(discard_client, bystander, after=answer)
+        expect_unchanged(discard_client, target, after=answer)
+    expect_unchanged(discard_client, bystander, after=answer)

@@ -6,7 +6,7 @@ import pytest
 
 from .client import DiscardClient
 from .ids import InstanceIds
-from .outcomes import expect_status, expect_still_pending
+from .outcomes import expect_status, expect_unchanged
 
 RULE = "CONTRACT «Input validation»: a malformed ID gets 400 (or 404 where formats are not checked)"
 
@@ -27,7 +27,7 @@ def test_a_malformed_id_is_refused_with_an_error_envelope(
 ):
     refused = discard_client.discard(pending_instance.path(**{name: value}))
     expect_status(refused, {400, 404}, RULE)
-    expect_still_pending(discard_client, pending_instance, after=refused)
+    expect_unchanged(discard_client, pending_instance, after=refused)
 
 
 def test_a_malformed_account_group_is_refused_with_an_error_envelope(
@@ -36,4 +36,4 @@ def test_a_malformed_account_group_is_refused_with_an_error_envelope(
     refused = discard_client.discard(pending_instance.path(accountGroupId="no spaces allowed!"))
     # A server that checks no format sees an account group the key cannot access: 403 or 404 too.
     expect_status(refused, {400, 403, 404}, RULE)
-    expect_still_pending(discard_client, pending_instance, after=refused)
+    expect_unchanged(discard_client, pending_instance, after=refused)

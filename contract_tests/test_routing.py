@@ -7,7 +7,7 @@ import pytest
 from .checks import ENVELOPE_CHECKS
 from .client import DiscardClient
 from .ids import InstanceIds
-from .outcomes import expect_status, expect_still_pending
+from .outcomes import expect_status, expect_unchanged
 
 
 @pytest.mark.inferred
@@ -20,7 +20,7 @@ def test_other_methods_are_405_allowing_post(discard_client: DiscardClient, pend
     assert "POST" in [m.strip().upper() for m in allow.split(",")], (
         f"CONTRACT «Order of checks»: a 405 names the allowed method, 'Allow: POST'; got {allow!r}" + answer.explain()
     )
-    expect_still_pending(discard_client, pending_instance, after=answer)
+    expect_unchanged(discard_client, pending_instance, after=answer)
 
 
 @pytest.mark.inferred

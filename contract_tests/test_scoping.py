@@ -8,19 +8,19 @@ import pytest
 
 from .client import DiscardClient
 from .ids import InstanceIds, nonexistent_account_group_id, nonexistent_object_id
-from .outcomes import STATE_RULES, expect_status, expect_still_pending
+from .outcomes import STATE_RULES, expect_status, expect_unchanged
 
 
 def test_an_unknown_instance_is_not_found(discard_client: DiscardClient, pending_instance: InstanceIds):
     refused = discard_client.discard(pending_instance.path(workflowInstanceId=nonexistent_object_id()))
     expect_status(refused, {404}, f"{STATE_RULES}: an unknown instance is 404")
-    expect_still_pending(discard_client, pending_instance, after=refused)
+    expect_unchanged(discard_client, pending_instance, after=refused)
 
 
 def test_an_unknown_campaign_is_not_found(discard_client: DiscardClient, pending_instance: InstanceIds):
     refused = discard_client.discard(pending_instance.path(campaignId=nonexistent_object_id()))
     expect_status(refused, {404}, f"{STATE_RULES}: an instance under an unknown campaign is 404")
-    expect_still_pending(discard_client, pending_instance, after=refused)
+    expect_unchanged(discard_client, pending_instance, after=refused)
 
 
 def test_an_instance_of_another_campaign_is_not_found(discard_client: DiscardClient, provisioner: Any, api_key: str):
@@ -29,8 +29,8 @@ def test_an_instance_of_another_campaign_is_not_found(discard_client: DiscardCli
         pytest.skip("the two provisioned instances share a campaign, so neither lies in another one")
     refused = discard_client.discard(instance.path(campaignId=other.campaign_id))
     expect_status(refused, {404}, f"{STATE_RULES}: an instance that belongs to another campaign is 404")
-    expect_still_pending(discard_client, instance, after=refused)
-    expect_still_pending(discard_client, other, after=refused)
+    expect_unchanged(discard_client, instance, after=refused)
+    expect_unchanged(discard_client, other, after=refused)
 
 
 def test_an_unknown_or_inaccessible_account_group_is_refused(
@@ -38,4 +38,4 @@ def test_an_unknown_or_inaccessible_account_group_is_refused(
 ):
     refused = discard_client.discard(pending_instance.path(accountGroupId=nonexistent_account_group_id()))
     expect_status(refused, {403, 404}, f"{STATE_RULES}: a campaign of an account group the key cannot access")
-    expect_still_pending(discard_client, pending_instance, after=refused)
+    expect_unchanged(discard_client, pending_instance, after=refused)

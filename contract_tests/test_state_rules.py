@@ -8,7 +8,7 @@ import pytest
 
 from .client import DiscardClient
 from .ids import InstanceIds
-from .outcomes import STATE_RULES, expect_discard_details, expect_discarded, expect_status, expect_still_refused
+from .outcomes import STATE_RULES, expect_discard_details, expect_discarded, expect_status, expect_unchanged
 from .provisioning import NOT_PENDING_STATUSES
 
 
@@ -36,4 +36,4 @@ def test_an_instance_not_pending_approval_is_a_conflict(
     instance = provisioner.not_pending(workflow_status)
     refused = discard_client.discard(instance.path())
     expect_status(refused, {409}, f"{STATE_RULES}: an instance that is not pending approval ({workflow_status}) is 409")
-    expect_still_refused(discard_client, instance, after=refused)
+    expect_unchanged(discard_client, instance, after=refused, pending=False)

@@ -99,13 +99,15 @@ class RacyStore(MemoryInstanceStore):
 
 
 class DiscardBeforeScopeStore(MemoryInstanceStore):
-    """Discards by ID first and checks the campaign afterwards: a 404 that still changed state."""
+    """Writes the discard first and checks the campaign afterwards: a 404 that still changed state."""
 
     def discard(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
         current = self.get(workflow_instance_id)
-        if current is not None and current.has_pending_approval:
-            self._by_id[workflow_instance_id] = discarded(current)
-        return super().discard(account_group_id, campaign_id, workflow_instance_id)
+        if current is None or not current.has_pending_approval:
+            return super().discard(account_group_id, campaign_id, workflow_instance_id)
+        updated = discarded(current)
+        self._by_id[workflow_instance_id] = updated
+        return locate(updated, account_group_id, campaign_id, workflow_instance_id)
 
 
 class AnyKeyKeyring(Keyring):
