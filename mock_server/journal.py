@@ -28,7 +28,7 @@ class RequestJournal:
     def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
             items = list(self._entries)
-        return items[-limit:] if limit else items
+        return items if limit is None else items[max(len(items) - limit, 0) :]
 
     def clear(self) -> None:
         with self._lock:

@@ -124,3 +124,8 @@ def test_delete_clears_it(client: FlaskClient, journal: Callable[..., list[dict[
     response = client.delete("/__mock/requests")
     assert response.status_code == 200
     assert journal() == []
+
+
+def test_limit_zero_returns_no_entry(client: FlaskClient, journal: Callable[..., list[dict[str, object]]]) -> None:
+    client.post("/r1")
+    assert journal("?limit=0") == []
