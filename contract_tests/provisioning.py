@@ -30,7 +30,9 @@ class ProvisioningError(Exception):
 
 
 class Provisioner(Protocol):
-    renewable: bool  # can give out any number of instances
+    def pending_left(self) -> int | None:
+        """How many more pending instances it can give; None: any number."""
+        ...
 
     def pending(self) -> InstanceIds: ...
 
@@ -41,8 +43,6 @@ class Provisioner(Protocol):
 
 class StateSetupProvisioner:
     """Pact-style provider states: one POST per fresh instance."""
-
-    renewable = True
 
     def __init__(
         self,
@@ -57,6 +57,9 @@ class StateSetupProvisioner:
         self._timeout = timeout
         self._states: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
+
+    def pending_left(self) -> int | None:
+        return None
 
     def pending(self) -> InstanceIds:
         return self._setup(PENDING, {})
@@ -99,8 +102,6 @@ class StateSetupProvisioner:
 class FixturesFileProvisioner:
     """Instances listed in a JSON file; each pending one is used at most once per run."""
 
-    renewable = False
-
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         try:
@@ -118,6 +119,9 @@ class FixturesFileProvisioner:
             raise ProvisioningError(str(exc)) from None
         self._total_pending = len(self._pending)
         self._lock = threading.Lock()
+
+    def pending_left(self) -> int | None:
+        return len(self._pending)
 
     def pending(self) -> InstanceIds:
         with self._lock:
@@ -142,12 +146,13 @@ class FixturesFileProvisioner:
 class NoProvisioner:
     """No way to get instances: the tests that need one say what to pass."""
 
-    renewable = False
-
     REASON = (
         "needs instances it may discard: pass --state-setup-url URL (env CONTRACT_STATE_SETUP_URL) "
         "or --fixtures-file PATH (env CONTRACT_FIXTURES_FILE)"
     )
+
+    def pending_left(self) -> int | None:
+        return 0
 
     def pending(self) -> InstanceIds:
         pytest.skip(self.REASON)

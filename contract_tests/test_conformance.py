@@ -30,10 +30,12 @@ PROVISIONED_SUCCESSES = 8
 @pytest.fixture(scope="module")
 def case_policy(api_key: str, provisioner: Any) -> CasePolicy:
     budget = threading.Semaphore(min(PROVISIONED_SUCCESSES, max(active().examples // 4, 1)))
-    home_group = provisioner.pending().account_group_id if provisioner.renewable else None
+    # Only a provider-state endpoint gives instances freely enough to spend some here.
+    unlimited = provisioner.pending_left() is None
+    home_group = provisioner.pending().account_group_id if unlimited else None
 
     def provision() -> Any:
-        if provisioner.renewable and budget.acquire(blocking=False):
+        if unlimited and budget.acquire(blocking=False):
             return provisioner.pending()
         return None
 
