@@ -13,7 +13,7 @@ from mock_server import create_app
 from mock_server.context import EXTENSION_KEY, MockContext
 from mock_server.spec import Spec
 
-from .helpers import ServedMock
+from .served import MockProcess
 
 
 @pytest.fixture(scope="session")
@@ -76,12 +76,12 @@ def snapshot(client: FlaskClient) -> Callable[[], list[dict[str, Any]]]:
 
 
 @pytest.fixture(scope="session")
-def served_mock() -> Iterator[ServedMock]:
+def served_mock() -> Iterator[MockProcess]:
     """The real `discard-mock serve` process, shared by the tests that need HTTP on the wire.
 
     Tests that change its state use provider states (fresh instances) or reset it first.
     """
-    mock = ServedMock().start()
+    mock = MockProcess().start()
     try:
         yield mock
     finally:

@@ -7,13 +7,8 @@ test reads like the README's examples.
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,8 +51,6 @@ NOT_PENDING_SEEDED = (
 PENDING_STATE = "a workflow instance pending approval"
 NOT_PENDING_STATE = "a workflow instance not pending approval"
 
-LISTENING = re.compile(r"discard-mock listening on (http://\S+)")
-
 
 def discard_path(
     account_group_id: str = ACME, campaign_id: str = ACME_CAMPAIGN, workflow_instance_id: str = DOCS_INSTANCE
@@ -93,82 +86,6 @@ def assert_error_envelope(body: Any, status: int | None = None) -> None:
 
 def is_json_content_type(value: str | None) -> bool:
     return (value or "").split(";")[0].strip().lower() == "application/json"
-
-
-class ServedMock:
-    """The real `discard-mock serve` process on a free loopback port.
-
-    Its stderr is read on a thread (so the pipe never fills) and kept, so tests
-    can look for the per-request log lines.
-    """
-
-    def __init__(self, *args: str, env: Mapping[str, str] | None = None) -> None:
-        self.args = [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0", *args]
-        self.env = {**os.environ, **(env or {})}
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._closed = False  # stderr reached its end: the process is gone
-        self.process: subprocess.Popen[str] | None = None
-        self.base_url = ""
-
-    def start(self, timeout: float = 30.0) -> ServedMock:
-        self.process = subprocess.Popen(
-            self.args, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
-        )  # fmt: skip
-        threading.Thread(target=self._read_stderr, daemon=True).start()
-        line = self.wait_for_line(LISTENING.search, timeout)
-        if line is None:
-            self.stop()
-            raise RuntimeError(f"the mock did not start: {self.args}\n" + "".join(self.lines))
-        match = LISTENING.search(line)
-        assert match is not None
-        self.base_url = match.group(1)
-        return self
-
-    def _read_stderr(self) -> None:
-        assert self.process is not None and self.process.stderr is not None
-        for line in self.process.stderr:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
-        with self._changed:
-            self._closed = True
-            self._changed.notify_all()
-
-    def wait_for_line(self, matches: Any, timeout: float = 10.0) -> str | None:
-        """The first stderr line for which `matches(line)` is truthy, waiting up to `timeout`."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            seen = 0
-            while True:
-                for line in self.lines[seen:]:
-                    if matches(line):
-                        return line
-                seen = len(self.lines)
-                left = deadline - time.monotonic()
-                if left <= 0 or self._closed:
-                    return None
-                self._changed.wait(min(left, 0.2))
-
-    @property
-    def host_port(self) -> tuple[str, int]:
-        host, port = self.base_url.removeprefix("http://").rsplit(":", 1)
-        return host, int(port)
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def stop(self) -> None:
-        """gunicorn's quick shutdown (SIGINT): a graceful one waits out keep-alive connections for seconds."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
 
 
 def run_cli(args: Sequence[str], timeout: float = 60.0) -> subprocess.CompletedProcess[str]:

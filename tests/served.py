@@ -1,8 +1,10 @@
-"""Real `discard-mock serve` processes for the multi-process tests.
+"""Real `discard-mock serve` processes on free loopback ports, for the tests that need HTTP on the wire.
 
 Each server runs in its own session (process group), so a test can SIGKILL
 the gunicorn master and its workers at once, as a crash would, and the
-cleanup can never leave a worker behind.
+cleanup can never leave a worker behind. Its stderr is read on a thread (so
+the pipe never fills) and every line is kept, so tests can look for the
+per-request log lines.
 """
 
 from __future__ import annotations
@@ -24,51 +26,70 @@ from urllib.parse import urlsplit
 
 from mock_server.seed import DEFAULT_DATA
 
-ROOT = Path(__file__).resolve().parents[1]
+from .helpers import ACME, ACME_CAMPAIGN, EXECUTE_KEY, ROOT, bearer, path_of
+
 LISTENING = re.compile(r"discard-mock listening on (http://\S+)")
-EXECUTE_KEY = "sk_test_execute"
-GROUP = "acme-retail"
 
 
 class MockProcess:
-    """One `python -m mock_server serve` on a free loopback port."""
+    """One `python -m mock_server serve ARGS` on a free loopback port (pass `--quiet` for no request log)."""
 
     def __init__(self, *args: str, env: Mapping[str, str] | None = None) -> None:
-        self.args = [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0", "--quiet"]
-        self.args += args
+        self.args = [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0", *args]
         self.env = {**os.environ, **(env or {})}
-        self.stderr: list[str] = []
+        self.lines: list[str] = []  # stderr, every line so far
+        self._changed = threading.Condition()
+        self._closed = False  # stderr reached its end: the process is gone
         self.process: subprocess.Popen[str] | None = None
         self.base_url = ""
-        self._ready = threading.Event()
 
     def start(self, timeout: float = 30.0) -> MockProcess:
         self.process = subprocess.Popen(
-            self.args,
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+            self.args, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", start_new_session=True,
+        )  # fmt: skip
         threading.Thread(target=self._read_stderr, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not self._ready.wait(0.05):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"the mock did not start: {self.args}\n{''.join(self.stderr)}")
+        line = self.wait_for_line(LISTENING.search, timeout)
+        if line is None:
+            self.kill()
+            raise RuntimeError(f"the mock did not start: {self.args}\n" + "".join(self.lines))
+        match = LISTENING.search(line)
+        assert match is not None
+        self.base_url = match.group(1)
         return self
 
     def _read_stderr(self) -> None:
         assert self.process is not None and self.process.stderr is not None
         for line in self.process.stderr:
-            self.stderr.append(line)
-            match = LISTENING.search(line)
-            if match and not self._ready.is_set():
-                self.base_url = match.group(1)
-                self._ready.set()
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def wait_for_line(self, matches: Any, timeout: float = 10.0) -> str | None:
+        """The first stderr line for which `matches(line)` is truthy, waiting up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            seen = 0
+            while True:
+                for line in self.lines[seen:]:
+                    if matches(line):
+                        return line
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    return None
+                self._changed.wait(min(left, 0.2))
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, port = self.base_url.removeprefix("http://").rsplit(":", 1)
+        return host, int(port)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
 
     @property
     def pid(self) -> int:
@@ -80,17 +101,24 @@ class MockProcess:
         children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
         return [int(pid) for pid in children]
 
+    # Stopping ---------------------------------------------------------------
+
     def kill(self) -> None:
         """SIGKILL to the master and every worker at once: a crash, no shutdown code runs."""
         self._signal_group(signal.SIGKILL)
-        self._reap()
-
-    def stop(self) -> None:
-        """A graceful stop, then SIGKILL for anything still there."""
-        if self.process is not None and self.process.poll() is None:
-            self._signal_group(signal.SIGTERM)
+        if self.process is not None:
             with suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """gunicorn's quick shutdown (SIGINT), then SIGKILL for anything still there.
+
+        A graceful one (SIGTERM) waits out keep-alive connections for seconds.
+        """
+        if self.process is not None and self.process.poll() is None:
+            self._signal_group(signal.SIGINT)
+            with suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=15)
         self.kill()
 
     def _signal_group(self, signum: int) -> None:
@@ -99,20 +127,15 @@ class MockProcess:
         with suppress(ProcessLookupError):  # the whole group is gone already
             os.killpg(self.process.pid, signum)  # the session leader's pid is the group id
 
-    def _reap(self) -> None:
-        if self.process is not None:
-            with suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=10)
-
-    # HTTP -----------------------------------------------------------------
+    # HTTP -------------------------------------------------------------------
 
     def call(
         self, method: str, path: str, *, headers: Mapping[str, str] | None = None, body: Any = None
     ) -> tuple[int, dict[str, str], Any]:
-        return call(self.base_url + path, method, headers=headers, body=body)
+        return call(self.url(path), method, headers=headers, body=body)
 
     def discard(self, instance: Mapping[str, str], key: str = EXECUTE_KEY) -> tuple[int, dict[str, str], Any]:
-        return self.call("POST", discard_path(instance), headers={"Authorization": f"Bearer {key}"})
+        return self.call("POST", path_of(instance), headers=bearer(key))
 
     def instances(self) -> dict[str, dict[str, Any]]:
         status, _, body = self.call("GET", "/__mock/instances")
@@ -122,6 +145,7 @@ class MockProcess:
 
 @contextmanager
 def served(*args: str, env: Mapping[str, str] | None = None) -> Iterator[MockProcess]:
+    """A started MockProcess, stopped on the way out."""
     mock = MockProcess(*args, env=env).start()
     try:
         yield mock
@@ -153,19 +177,12 @@ def call(
         connection.close()
 
 
-def discard_path(instance: Mapping[str, str]) -> str:
-    return (
-        f"/v1/accounts/{instance['accountGroupId']}/campaigns/{instance['campaignId']}"
-        f"/workflow-instances/{instance['workflowInstanceId']}/discard"
-    )
-
-
 def instance_doc(index: int, *, pending: bool = True, prefix: str = "a") -> dict[str, Any]:
     """A valid instance document with a 24-hex ID derived from `index`."""
     return {
         "workflowInstanceId": f"{prefix}{index:023x}",
-        "accountGroupId": GROUP,
-        "campaignId": "507f191e810c19729de860ea",
+        "accountGroupId": ACME,
+        "campaignId": ACME_CAMPAIGN,
         "leadId": f"c{index:023x}",
         "workflowStatus": "pending" if pending else "waiting",
         "latestStep": "awaiting_approval" if pending else "wait_3_days",

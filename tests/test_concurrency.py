@@ -14,7 +14,8 @@ from typing import Any
 import requests
 from flask import Flask
 
-from .helpers import PENDING_STATE, ServedMock, bearer, discard_path, path_of
+from .helpers import PENDING_STATE, bearer, discard_path, path_of
+from .served import MockProcess
 
 APP_THREADS = 64
 HTTP_REQUESTS = 32
@@ -69,7 +70,7 @@ def test_parallel_discards_of_different_instances_all_succeed(app: Flask) -> Non
     assert {body["data"]["workflowInstanceId"] for _, body in answers} == {t["workflowInstanceId"] for t in targets}
 
 
-def test_32_parallel_http_requests_against_the_served_mock(served_mock: ServedMock) -> None:
+def test_32_parallel_http_requests_against_the_served_mock(served_mock: MockProcess) -> None:
     ids = requests.post(served_mock.url("/__mock/provider-states"), json={"state": PENDING_STATE}, timeout=10).json()
     url = served_mock.url(path_of(ids))
 

@@ -67,7 +67,7 @@ def test_without_a_token_the_control_api_is_open() -> None:
 
 
 def test_serve_reads_the_token_from_the_environment() -> None:
-    with served(env={"DISCARD_MOCK_CONTROL_TOKEN": TOKEN}) as mock:
+    with served("--quiet", env={"DISCARD_MOCK_CONTROL_TOKEN": TOKEN}) as mock:
         assert mock.call("GET", "/__mock/instances")[0] == 401
         assert mock.call("GET", "/__mock/instances", headers={"X-Mock-Control-Token": TOKEN})[0] == 200
 

@@ -95,7 +95,7 @@ def test_sigkill_mid_load_keeps_every_answered_discard_and_no_other(tmp_path: Pa
     pending = [instance_doc(i, prefix="d") for i in range(PENDING)]
     not_pending = [instance_doc(i, prefix="e", pending=False) for i in range(NOT_PENDING)]
     data = write_data_file(tmp_path / "data.json", pending + not_pending)
-    args = ("--workers", "2", "--store", f"sqlite:{tmp_path / 'mock.db'}", "--data", str(data))
+    args = ("--quiet", "--workers", "2", "--store", f"sqlite:{tmp_path / 'mock.db'}", "--data", str(data))
 
     original = {doc["workflowInstanceId"]: _state(doc) for doc in pending + not_pending}
     refused = {doc["workflowInstanceId"] for doc in not_pending}

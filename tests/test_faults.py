@@ -276,7 +276,7 @@ def test_faults_start_over_when_the_mock_restarts_on_its_store(tmp_path: Path) -
 
 
 def test_a_counted_fault_is_shared_by_every_worker(tmp_path: Path) -> None:
-    with served("--workers", "3", "--store", f"sqlite:{tmp_path / 'mock.db'}", "--error-rate", "1") as mock:
+    with served("--quiet", "--workers", "3", "--store", f"sqlite:{tmp_path / 'mock.db'}", "--error-rate", "1") as mock:
         status, _, body = mock.call("GET", "/__mock/faults")
         assert status == 200 and [f["probability"] for f in body["faults"]] == [1.0]
         assert mock.call("DELETE", "/__mock/faults")[0] == 200  # one worker clears it for all

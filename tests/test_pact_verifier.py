@@ -16,7 +16,8 @@ import pytest
 import requests
 from pact import Verifier
 
-from .helpers import DATA_DIR, DOCS_INSTANCE, ServedMock
+from .helpers import DATA_DIR, DOCS_INSTANCE
+from .served import MockProcess
 
 PACT = DATA_DIR / "discard.pact.json"
 PROVIDER = "sonarly-discard-mock"
@@ -28,7 +29,7 @@ def _no_usage_events(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PACT_DO_NOT_TRACK", "true")
 
 
-def verifier(mock: ServedMock, pact_file: Path, *, body: bool) -> Verifier:
+def verifier(mock: MockProcess, pact_file: Path, *, body: bool) -> Verifier:
     host, port = mock.host_port
     return (
         Verifier(PROVIDER, host=host)
@@ -38,12 +39,12 @@ def verifier(mock: ServedMock, pact_file: Path, *, body: bool) -> Verifier:
     )
 
 
-def journal(mock: ServedMock) -> list[dict[str, Any]]:
+def journal(mock: MockProcess) -> list[dict[str, Any]]:
     return requests.get(mock.url("/__mock/requests"), timeout=10).json()["requests"]
 
 
 @pytest.mark.parametrize("body", [True, False], ids=["state-in-json-body", "state-in-query-string"])
-def test_the_pact_verifies_against_the_served_mock(served_mock: ServedMock, body: bool) -> None:
+def test_the_pact_verifies_against_the_served_mock(served_mock: MockProcess, body: bool) -> None:
     requests.post(served_mock.url("/__mock/reset"), timeout=10)
     requests.delete(served_mock.url("/__mock/requests"), timeout=10)
 
@@ -58,7 +59,7 @@ def test_the_pact_verifies_against_the_served_mock(served_mock: ServedMock, body
     assert docs_instance["hasPendingApproval"] is True, "the seeded instance must be left alone"
 
 
-def test_a_pact_the_mock_does_not_satisfy_fails_verification(served_mock: ServedMock, tmp_path: Path) -> None:
+def test_a_pact_the_mock_does_not_satisfy_fails_verification(served_mock: MockProcess, tmp_path: Path) -> None:
     """Control: the verifier really compares bodies, so the test above can fail."""
     pact = json.loads(PACT.read_text(encoding="utf-8"))
     pact["interactions"] = pact["interactions"][:1]
@@ -69,7 +70,7 @@ def test_a_pact_the_mock_does_not_satisfy_fails_verification(served_mock: Served
         verifier(served_mock, broken, body=True).verify()
 
 
-def test_an_unknown_provider_state_fails_verification(served_mock: ServedMock, tmp_path: Path) -> None:
+def test_an_unknown_provider_state_fails_verification(served_mock: MockProcess, tmp_path: Path) -> None:
     """The mock answers an unknown state with 400, and the verifier reports it instead of going on."""
     pact = json.loads(PACT.read_text(encoding="utf-8"))
     pact["interactions"] = pact["interactions"][:1]

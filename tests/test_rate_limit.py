@@ -132,7 +132,7 @@ def test_an_unreadable_rate_limit_stops_the_start() -> None:
 
 def test_every_worker_draws_from_one_bucket(tmp_path: Path) -> None:
     store = f"sqlite:{tmp_path / 'mock.db'}"
-    with served("--workers", "3", "--store", store, "--rate-limit", "5/h") as mock:
+    with served("--quiet", "--workers", "3", "--store", store, "--rate-limit", "5/h") as mock:
         unknown = {"accountGroupId": "acme-retail", "campaignId": "0" * 24, "workflowInstanceId": "0" * 24}
         with ThreadPoolExecutor(max_workers=12) as pool:
             answers = list(pool.map(lambda _: mock.discard(unknown), range(24)))

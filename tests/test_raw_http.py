@@ -17,12 +17,12 @@ import requests
 
 from .helpers import (
     PENDING_STATE,
-    ServedMock,
     assert_error_envelope,
     discard_path,
     is_json_content_type,
     path_of,
 )
+from .served import MockProcess
 
 DISCARD = discard_path().encode()
 AUTH = b"Authorization: Bearer sk_test_execute\r\n"
@@ -35,7 +35,7 @@ class RawResponse:
     body: Any
 
 
-def send_raw(mock: ServedMock, data: bytes) -> RawResponse:
+def send_raw(mock: MockProcess, data: bytes) -> RawResponse:
     """Writes `data` as is and reads the answer until the server closes the connection."""
     with socket.create_connection(mock.host_port, timeout=15) as sock:
         sock.sendall(data)
@@ -49,7 +49,7 @@ def send_raw(mock: ServedMock, data: bytes) -> RawResponse:
     return RawResponse(int(status_line.split()[1]), headers, json.loads(payload))
 
 
-def instances(mock: ServedMock) -> list[dict[str, Any]]:
+def instances(mock: MockProcess) -> list[dict[str, Any]]:
     docs = requests.get(mock.url("/__mock/instances"), timeout=10).json()["instances"]
     return sorted(docs, key=lambda d: d["workflowInstanceId"])
 
@@ -58,7 +58,7 @@ def request(method: bytes, target: bytes, headers: bytes = b"", body: bytes = b"
     return method + b" " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + b"\r\n" + body
 
 
-def assert_refused_on_the_wire(mock: ServedMock, data: bytes, status: int | tuple[int, ...]) -> RawResponse:
+def assert_refused_on_the_wire(mock: MockProcess, data: bytes, status: int | tuple[int, ...]) -> RawResponse:
     before = instances(mock)
     response = send_raw(mock, data)
     expected = status if isinstance(status, tuple) else (status,)
@@ -69,26 +69,26 @@ def assert_refused_on_the_wire(mock: ServedMock, data: bytes, status: int | tupl
     return response
 
 
-def test_a_request_line_over_8_kb_is_414(served_mock: ServedMock) -> None:
+def test_a_request_line_over_8_kb_is_414(served_mock: MockProcess) -> None:
     target = DISCARD + b"?pad=" + b"x" * 9000
     assert_refused_on_the_wire(served_mock, request(b"POST", target, AUTH), 414)
 
 
-def test_a_path_over_8_kb_is_414(served_mock: ServedMock) -> None:
+def test_a_path_over_8_kb_is_414(served_mock: MockProcess) -> None:
     target = discard_path(workflow_instance_id="a" * 9000).encode()
     assert_refused_on_the_wire(served_mock, request(b"POST", target, AUTH), 414)
 
 
-def test_a_header_field_too_large_is_431(served_mock: ServedMock) -> None:
+def test_a_header_field_too_large_is_431(served_mock: MockProcess) -> None:
     assert_refused_on_the_wire(served_mock, request(b"POST", DISCARD, AUTH + b"X-Big: " + b"a" * 9000 + b"\r\n"), 431)
 
 
-def test_a_huge_authorization_header_is_431(served_mock: ServedMock) -> None:
+def test_a_huge_authorization_header_is_431(served_mock: MockProcess) -> None:
     header = b"Authorization: Bearer " + b"k" * 20000 + b"\r\n"
     assert_refused_on_the_wire(served_mock, request(b"POST", DISCARD, header), 431)
 
 
-def test_too_many_header_fields_is_431(served_mock: ServedMock) -> None:
+def test_too_many_header_fields_is_431(served_mock: MockProcess) -> None:
     headers = AUTH + b"".join(b"X-H%d: v\r\n" % n for n in range(200))
     assert_refused_on_the_wire(served_mock, request(b"POST", DISCARD, headers), 431)
 
@@ -120,7 +120,7 @@ def test_too_many_header_fields_is_431(served_mock: ServedMock) -> None:
         "chunked-and-length",
     ],
 )
-def test_malformed_http_is_400_with_the_envelope(served_mock: ServedMock, data: bytes) -> None:
+def test_malformed_http_is_400_with_the_envelope(served_mock: MockProcess, data: bytes) -> None:
     assert_refused_on_the_wire(served_mock, data, 400)
 
 
@@ -128,13 +128,13 @@ def chunked(body: bytes) -> bytes:
     return b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
 
 
-def fresh_pending(mock: ServedMock) -> dict[str, str]:
+def fresh_pending(mock: MockProcess) -> dict[str, str]:
     response = requests.post(mock.url("/__mock/provider-states"), json={"state": PENDING_STATE}, timeout=10)
     assert response.status_code in (200, 201)
     return response.json()
 
 
-def test_a_chunked_body_is_400_and_discards_nothing(served_mock: ServedMock) -> None:
+def test_a_chunked_body_is_400_and_discards_nothing(served_mock: MockProcess) -> None:
     ids = fresh_pending(served_mock)
     body = json.dumps({"workflowInstanceId": ids["workflowInstanceId"]}).encode()
     headers = AUTH + b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
@@ -145,18 +145,18 @@ def test_a_chunked_body_is_400_and_discards_nothing(served_mock: ServedMock) -> 
 
 
 @pytest.mark.parametrize("bad_chunks", [b"zz\r\nhello\r\n0\r\n\r\n", b"5\r\nhello", b"3\r\nhello\r\n0\r\n\r\n"])
-def test_a_malformed_chunked_body_is_400_not_500(served_mock: ServedMock, bad_chunks: bytes) -> None:
+def test_a_malformed_chunked_body_is_400_not_500(served_mock: MockProcess, bad_chunks: bytes) -> None:
     ids = fresh_pending(served_mock)
     headers = AUTH + b"Transfer-Encoding: chunked\r\n"
     assert_refused_on_the_wire(served_mock, request(b"POST", path_of(ids).encode(), headers, bad_chunks), 400)
 
 
-def test_a_malformed_chunked_body_to_the_control_api_is_400_not_500(served_mock: ServedMock) -> None:
+def test_a_malformed_chunked_body_to_the_control_api_is_400_not_500(served_mock: MockProcess) -> None:
     data = request(b"POST", b"/__mock/provider-states", b"Transfer-Encoding: chunked\r\n", b"zz\r\n{}\r\n0\r\n\r\n")
     assert_refused_on_the_wire(served_mock, data, 400)
 
 
-def test_an_empty_chunked_body_is_no_body(served_mock: ServedMock) -> None:
+def test_an_empty_chunked_body_is_no_body(served_mock: MockProcess) -> None:
     """Some clients always send Transfer-Encoding: chunked; zero chunks is no content at all."""
     ids = fresh_pending(served_mock)
     response = send_raw(
@@ -165,20 +165,20 @@ def test_an_empty_chunked_body_is_no_body(served_mock: ServedMock) -> None:
     assert response.status == 200, response
 
 
-def test_a_duplicated_authorization_header_is_refused(served_mock: ServedMock) -> None:
+def test_a_duplicated_authorization_header_is_refused(served_mock: MockProcess) -> None:
     """Authorization is a single-value field: two of them, even both valid, do not authenticate."""
     ids = fresh_pending(served_mock)
     response = assert_refused_on_the_wire(served_mock, request(b"POST", path_of(ids).encode(), AUTH + AUTH), (400, 401))
     assert response.status == 401
 
 
-def test_non_ascii_bytes_in_the_authorization_header_are_401(served_mock: ServedMock) -> None:
+def test_non_ascii_bytes_in_the_authorization_header_are_401(served_mock: MockProcess) -> None:
     ids = fresh_pending(served_mock)
     header = b"Authorization: Bearer sk_test_\xe9xecute\r\n"
     assert_refused_on_the_wire(served_mock, request(b"POST", path_of(ids).encode(), header), 401)
 
 
-def test_a_request_after_the_refusals_still_works(served_mock: ServedMock) -> None:
+def test_a_request_after_the_refusals_still_works(served_mock: MockProcess) -> None:
     """The refusals above closed their connections only; the server is still serving."""
     ids = fresh_pending(served_mock)
     assert send_raw(served_mock, request(b"POST", path_of(ids).encode(), AUTH)).status == 200

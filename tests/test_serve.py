@@ -10,8 +10,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,6 @@ from .helpers import (
     PENDING_STATE,
     READONLY_KEY,
     ROOT,
-    ServedMock,
     assert_error_envelope,
     bearer,
     discard_path,
@@ -34,18 +31,10 @@ from .helpers import (
     path_of,
     run_cli,
 )
+from .served import MockProcess, served
 
 PREFLIGHT = {"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST",
              "Access-Control-Request-Headers": "authorization"}  # fmt: skip
-
-
-@contextmanager
-def serving(*args: str) -> Iterator[ServedMock]:
-    mock = ServedMock(*args).start()
-    try:
-        yield mock
-    finally:
-        mock.stop()
 
 
 def test_defaults_are_loopback_and_prisms_port() -> None:
@@ -55,13 +44,13 @@ def test_defaults_are_loopback_and_prisms_port() -> None:
     assert (args.no_control, args.no_cors, args.data) == (False, False, None)
 
 
-def test_it_announces_a_loopback_address_with_the_chosen_port(served_mock: ServedMock) -> None:
+def test_it_announces_a_loopback_address_with_the_chosen_port(served_mock: MockProcess) -> None:
     host, port = served_mock.host_port
     assert host == "127.0.0.1"
     assert port not in (0, DEFAULT_PORT)
 
 
-def test_a_discard_and_its_repeat(served_mock: ServedMock) -> None:
+def test_a_discard_and_its_repeat(served_mock: MockProcess) -> None:
     """The docs' example request works as written against the shipped data."""
     assert requests.post(served_mock.url("/__mock/reset"), timeout=10).status_code == 200
     first = requests.post(served_mock.url(discard_path()), headers=bearer(), timeout=10)
@@ -74,13 +63,13 @@ def test_a_discard_and_its_repeat(served_mock: ServedMock) -> None:
     assert requests.post(served_mock.url("/__mock/reset"), timeout=10).status_code == 200
 
 
-def test_a_key_without_permission_is_403(served_mock: ServedMock) -> None:
+def test_a_key_without_permission_is_403(served_mock: MockProcess) -> None:
     response = requests.post(served_mock.url(discard_path()), headers=bearer(READONLY_KEY), timeout=10)
     assert response.status_code == 403
     assert_error_envelope(response.json())
 
 
-def test_prefer_502(served_mock: ServedMock) -> None:
+def test_prefer_502(served_mock: MockProcess) -> None:
     response = requests.post(served_mock.url(discard_path()), headers={"Prefer": "code=502"}, timeout=10)
     assert response.status_code == 502
     body = response.json()
@@ -88,7 +77,7 @@ def test_prefer_502(served_mock: ServedMock) -> None:
     assert body["error"]["code"] == "UPSTREAM_ERROR"
 
 
-def test_a_provider_state_then_its_discard(served_mock: ServedMock) -> None:
+def test_a_provider_state_then_its_discard(served_mock: MockProcess) -> None:
     response = requests.post(
         served_mock.url("/__mock/provider-states"),
         json={"consumer": "e2e", "state": PENDING_STATE, "params": {}, "action": "setup"},
@@ -100,7 +89,7 @@ def test_a_provider_state_then_its_discard(served_mock: ServedMock) -> None:
     assert requests.post(served_mock.url(path_of(ids)), headers=bearer(), timeout=10).status_code == 409
 
 
-def test_legacy_and_query_form_provider_states_over_http(served_mock: ServedMock) -> None:
+def test_legacy_and_query_form_provider_states_over_http(served_mock: MockProcess) -> None:
     legacy = requests.post(
         served_mock.url("/__mock/provider-states"),
         json={"consumer": "web", "state": PENDING_STATE, "states": [PENDING_STATE], "params": {}},
@@ -118,14 +107,14 @@ def test_legacy_and_query_form_provider_states_over_http(served_mock: ServedMock
     assert stored.json()["workflowStatus"] == "completed"
 
 
-def test_a_cors_preflight(served_mock: ServedMock) -> None:
+def test_a_cors_preflight(served_mock: MockProcess) -> None:
     response = requests.options(served_mock.url(discard_path()), headers=PREFLIGHT, timeout=10)
     assert 200 <= response.status_code < 300
     assert response.headers["Access-Control-Allow-Origin"] in ("*", PREFLIGHT["Origin"])
     assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
 
 
-def test_each_request_is_logged_with_method_path_status_time_and_trace_id(served_mock: ServedMock) -> None:
+def test_each_request_is_logged_with_method_path_status_time_and_trace_id(served_mock: MockProcess) -> None:
     path = discard_path(workflow_instance_id="0" * 24)
     trace_id = requests.post(served_mock.url(path), headers=bearer(), timeout=10).json()["traceId"]
     line = served_mock.wait_for_line(lambda text: trace_id in text)
@@ -134,7 +123,7 @@ def test_each_request_is_logged_with_method_path_status_time_and_trace_id(served
 
 
 def test_no_control_leaves_out_the_control_api() -> None:
-    with serving("--no-control") as mock:
+    with served("--no-control") as mock:
         for method, path in (
             ("POST", "/__mock/provider-states"),
             ("POST", "/__mock/reset"),
@@ -147,7 +136,7 @@ def test_no_control_leaves_out_the_control_api() -> None:
 
 
 def test_no_cors_refuses_preflights() -> None:
-    with serving("--no-cors") as mock:
+    with served("--no-cors") as mock:
         response = requests.options(mock.url(discard_path()), headers=PREFLIGHT, timeout=10)
         assert response.status_code == 405
         assert_error_envelope(response.json())
@@ -175,7 +164,7 @@ def test_data_serves_a_custom_data_file(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    with serving("--data", str(data)) as mock:
+    with served("--data", str(data)) as mock:
         custom = requests.post(mock.url(path_of(instance)), headers=bearer("sk_custom"), timeout=10)
         assert custom.status_code == 200
         assert custom.json()["data"]["leadStatus"]["leadId"] == instance["leadId"]
@@ -219,11 +208,11 @@ def test_the_console_script_is_installed_and_serves(tmp_path: Path) -> None:
     assert "discard-mock: " in result.stderr
 
 
-def test_the_shipped_data_file_is_what_serves_by_default(served_mock: ServedMock) -> None:
+def test_the_shipped_data_file_is_what_serves_by_default(served_mock: MockProcess) -> None:
     shipped = json.loads(DEFAULT_DATA.read_text(encoding="utf-8"))["instances"]
     requests.post(served_mock.url("/__mock/reset"), timeout=10)
-    served = requests.get(served_mock.url("/__mock/instances"), timeout=10).json()["instances"]
-    assert sorted(served, key=lambda d: d["workflowInstanceId"]) == sorted(
+    listed = requests.get(served_mock.url("/__mock/instances"), timeout=10).json()["instances"]
+    assert sorted(listed, key=lambda d: d["workflowInstanceId"]) == sorted(
         shipped, key=lambda d: d["workflowInstanceId"]
     )
-    assert any(d["workflowInstanceId"] == DOCS_INSTANCE for d in served)
+    assert any(d["workflowInstanceId"] == DOCS_INSTANCE for d in listed)

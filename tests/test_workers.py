@@ -19,7 +19,8 @@ ATTEMPTS_PER_INSTANCE = 4
 def test_parallel_discards_on_four_workers_give_exactly_one_success_per_instance(tmp_path: Path) -> None:
     pending = [instance_doc(i) for i in range(PENDING)]
     data = write_data_file(tmp_path / "data.json", pending)
-    with served("--workers", str(WORKERS), "--store", f"sqlite:{tmp_path / 'mock.db'}", "--data", str(data)) as mock:
+    store = f"sqlite:{tmp_path / 'mock.db'}"
+    with served("--quiet", "--workers", str(WORKERS), "--store", store, "--data", str(data)) as mock:
         targets = [doc for doc in pending for _ in range(ATTEMPTS_PER_INSTANCE)]
         start = threading.Barrier(len(targets))  # one thread per request, all released at once
 
@@ -46,7 +47,7 @@ def test_parallel_discards_on_four_workers_give_exactly_one_success_per_instance
 
 
 def test_instances_created_on_one_worker_are_discarded_by_the_others_and_journals_say_so(tmp_path: Path) -> None:
-    with served("--workers", "2", "--store", f"sqlite:{tmp_path / 'mock.db'}") as mock:
+    with served("--quiet", "--workers", "2", "--store", f"sqlite:{tmp_path / 'mock.db'}") as mock:
         created = []
         for index in range(10):
             status, _, body = mock.call("POST", "/__mock/instances", body=instance_doc(index, prefix="b"))
