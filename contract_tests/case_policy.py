@@ -4,8 +4,8 @@ Schemathesis generates path values, and its examples phase uses the spec's
 example IDs. With a valid key, such a request could discard somebody's
 instance. So before a generated case is sent, every well-formed ID in it is
 replaced: by a freshly provisioned instance (a success the run may cause) or
-by IDs that cannot exist. Malformed values stay, as they cannot name a
-resource. What remains broken decides the statuses CONTRACT.md allows.
+by IDs that cannot exist. Malformed values stay malformed, with any ID inside
+them replaced too. What remains broken decides the statuses CONTRACT.md allows.
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ class CasePolicy:
 
         params = dict(case.path_parameters or {})  # type: ignore[attr-defined]
         malformed = {name for name, value in params.items() if not self._valid(name, value)}
+        for name in malformed & {"campaignId", "workflowInstanceId"}:
+            params[name] = _defused(params[name])
         if malformed:
             plan.rules.append(VALIDATION)
         instance = self._provision() if positive and not plan.rules else None
@@ -96,3 +98,14 @@ class CasePolicy:
     def _valid(self, name: str, value: object) -> bool:
         check = self._is_valid.get(name)
         return isinstance(value, str) and check is not None and check(unquote(value))
+
+
+_OBJECT_ID_RUN = re.compile(r"[0-9a-fA-F]{24}")
+
+
+def _defused(value: object) -> object:
+    """A malformed value with any ID inside it replaced: a lenient server that trims
+    or decodes it must still find nothing (e.g. the spec's example ID plus a space)."""
+    if not isinstance(value, str):
+        return value
+    return _OBJECT_ID_RUN.sub(lambda _: nonexistent_object_id(), value)

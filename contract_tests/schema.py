@@ -11,6 +11,8 @@ from sonarly_openapi import SPEC_PATH
 
 from .settings import active
 
+REQUEST_TIMEOUT_SECONDS = 30
+
 
 @cache
 def contract_schema() -> Any:
@@ -23,6 +25,8 @@ def contract_schema() -> Any:
     # Other methods on the discard path are an inferred rule (405); a dedicated
     # test marked `inferred` checks them, so the coverage phase leaves them out.
     schema.config.phases.coverage.unexpected_methods = set()
+    # A target that stops answering fails its test instead of hanging the gate.
+    schema.config.update(request_timeout=REQUEST_TIMEOUT_SECONDS)
     if settings.rate_limit:
         schema.config.update(rate_limit=settings.rate_limit)
     return schema

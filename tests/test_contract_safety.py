@@ -22,6 +22,7 @@ from .test_contract_suite import run_suite
 
 PROVISIONED = InstanceIds("home-group", "a" * 24, "b" * 24, "c" * 24)
 NEVER_ISSUED = re.compile(r"^ffffffff[0-9a-f]{16}$")
+ID_RUN = re.compile(r"[0-9a-fA-F]{24}")
 SPEC_EXAMPLE_IDS = {"507f1f77bcf86cd799439011", "507f191e810c19729de860ea"}
 
 
@@ -52,6 +53,8 @@ def test_generated_ids_reach_only_a_provisioned_instance_or_nothing(case: Any, p
         value = ids[name]
         assert value not in SPEC_EXAMPLE_IDS
         assert NEVER_ISSUED.match(value) or not VALID[name](value), f"{name}={value!r} might name a real resource"
+        hidden = [run for run in ID_RUN.findall(value) if not NEVER_ISSUED.match(run)]
+        assert not hidden, f"{name}={value!r} carries IDs a lenient server could find: {hidden}"
 
 
 def test_a_full_run_leaves_every_instance_it_was_not_given_untouched(tmp_path: Path) -> None:
