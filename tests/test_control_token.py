@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from mock_server import create_app
 from mock_server.cli import _is_loopback
-from tests.helpers import DOCS_INSTANCE, assert_error_envelope, bearer, discard_path
+from tests.helpers import DOCS_INSTANCE, PENDING_STATE, assert_error_envelope, bearer, discard_path
 
 from .served import served
 
@@ -47,7 +47,7 @@ def test_control_calls_with_the_token_go_through(client: FlaskClient, headers: d
 
 def test_nothing_changes_on_a_refused_control_call(client: FlaskClient) -> None:
     assert client.post("/__mock/faults", json={"status": 500}).status_code == 401
-    setup = {"state": "a workflow instance pending approval"}
+    setup = {"state": PENDING_STATE}
     assert client.post("/__mock/provider-states", json=setup).status_code == 401
     listed = client.get("/__mock/instances", headers={"X-Mock-Control-Token": TOKEN}).get_json()["instances"]
     assert len(listed) == len(create_app().extensions["discard_mock"].seed.instances)

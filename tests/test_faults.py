@@ -17,7 +17,7 @@ from mock_server.app import ConfigError
 from mock_server.fault_registry import FaultRegistry, MemoryFaultRegistry, SqliteFaultRegistry
 from mock_server.faults import Fault, FaultError, inject, parse_fault
 from mock_server.sqlite_db import SqliteDatabase
-from tests.helpers import DOCS_INSTANCE, PENDING_ACME, assert_error_envelope, bearer, discard_path
+from tests.helpers import ACME, DOCS_INSTANCE, PENDING_ACME, assert_error_envelope, bearer, discard_path
 
 from .served import served
 
@@ -282,7 +282,7 @@ def test_a_counted_fault_is_shared_by_every_worker(tmp_path: Path) -> None:
         assert mock.call("DELETE", "/__mock/faults")[0] == 200  # one worker clears it for all
         status, _, fault = mock.call("POST", "/__mock/faults", body={"status": 502, "count": 7})
         assert status == 201, fault
-        unknown = {"accountGroupId": "acme-retail", "campaignId": "0" * 24, "workflowInstanceId": "0" * 24}
+        unknown = {"accountGroupId": ACME, "campaignId": "0" * 24, "workflowInstanceId": "0" * 24}
         with ThreadPoolExecutor(max_workers=12) as pool:
             statuses = Counter(pool.map(lambda _: mock.discard(unknown)[0], range(30)))
         assert statuses == {502: 7, 404: 23}

@@ -14,7 +14,7 @@ from mock_server.app import ConfigError
 from mock_server.rate_buckets import MemoryBuckets, RateLimiter, SqliteBuckets
 from mock_server.rate_limit import Bucket, RateLimit, rate_key, retry_after_header, take
 from mock_server.sqlite_db import SqliteDatabase
-from tests.helpers import DOCS_INSTANCE, PENDING_ACME, assert_error_envelope, bearer, discard_path
+from tests.helpers import ACME, DOCS_INSTANCE, PENDING_ACME, READONLY_KEY, assert_error_envelope, bearer, discard_path
 
 from .served import served
 
@@ -106,8 +106,8 @@ def test_each_api_key_has_its_own_bucket() -> None:
     assert client.post(DOCS_PATH, headers=bearer()).status_code == 200
     assert client.post(DOCS_PATH, headers=bearer()).status_code == 429
     other = discard_path(workflow_instance_id=PENDING_ACME)
-    assert client.post(other, headers=bearer("sk_test_readonly")).status_code == 403
-    assert client.post(other, headers=bearer("sk_test_readonly")).status_code == 429
+    assert client.post(other, headers=bearer(READONLY_KEY)).status_code == 403
+    assert client.post(other, headers=bearer(READONLY_KEY)).status_code == 429
 
 
 def test_the_burst_is_configurable() -> None:
@@ -133,7 +133,7 @@ def test_an_unreadable_rate_limit_stops_the_start() -> None:
 def test_every_worker_draws_from_one_bucket(tmp_path: Path) -> None:
     store = f"sqlite:{tmp_path / 'mock.db'}"
     with served("--quiet", "--workers", "3", "--store", store, "--rate-limit", "5/h") as mock:
-        unknown = {"accountGroupId": "acme-retail", "campaignId": "0" * 24, "workflowInstanceId": "0" * 24}
+        unknown = {"accountGroupId": ACME, "campaignId": "0" * 24, "workflowInstanceId": "0" * 24}
         with ThreadPoolExecutor(max_workers=12) as pool:
             answers = list(pool.map(lambda _: mock.discard(unknown), range(24)))
         assert Counter(status for status, _, _ in answers) == {404: 5, 429: 19}

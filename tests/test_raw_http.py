@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from .helpers import (
+    EXECUTE_KEY,
     PENDING_STATE,
     assert_error_envelope,
     discard_path,
@@ -25,7 +26,7 @@ from .helpers import (
 from .served import MockProcess
 
 DISCARD = discard_path().encode()
-AUTH = b"Authorization: Bearer sk_test_execute\r\n"
+AUTH = f"Authorization: Bearer {EXECUTE_KEY}\r\n".encode()
 
 
 @dataclass

@@ -20,12 +20,9 @@ from mock_server.spec import Spec
 from mock_server.sqlite_db import SqliteDatabase, StoreOpenError
 from mock_server.sqlite_store import SqliteInstanceStore
 from mock_server.store import DuplicateInstance, InstanceStore, MemoryInstanceStore
-from tests.helpers import bearer, discard_path, run_cli
+from tests.helpers import ACME, ACME_CAMPAIGN, DOCS_INSTANCE, GLOBEX, bearer, discard_path, run_cli
 
 SEED = load_seed(None, Spec.load()).instances
-DOCS_INSTANCE = "507f1f77bcf86cd799439011"
-ACME = "acme-retail"
-ACME_CAMPAIGN = "507f191e810c19729de860ea"
 
 
 def _sqlite(path: Path, seed: tuple[Instance, ...] = SEED) -> SqliteInstanceStore:
@@ -55,7 +52,7 @@ def _scopes() -> Iterator[tuple[str, str, str]]:
         own = (instance.account_group_id, instance.campaign_id, instance.workflow_instance_id)
         yield own
         yield (instance.account_group_id, "f" * 24, instance.workflow_instance_id)
-        yield ("globex-media" if instance.account_group_id != "globex-media" else ACME, *own[1:])
+        yield (GLOBEX if instance.account_group_id != GLOBEX else ACME, *own[1:])
         yield (*own[:2], "0" * 24)
         yield own  # the repeat
 
