@@ -51,6 +51,19 @@ NOT_PENDING_SEEDED = (
 PENDING_STATE = "a workflow instance pending approval"
 NOT_PENDING_STATE = "a workflow instance not pending approval"
 
+# A data file's own key and pending instance (`--data FILE`), in an account group the shipped data lacks.
+CUSTOM_KEY = {"key": "sk_custom", "permissions": ["campaigns:execute"], "accountGroups": ["team-a"]}
+CUSTOM_INSTANCE = {
+    "workflowInstanceId": "aaaaaaaaaaaaaaaaaaaaaaaa",
+    "accountGroupId": "team-a",
+    "campaignId": "bbbbbbbbbbbbbbbbbbbbbbbb",
+    "leadId": "cccccccccccccccccccccccc",
+    "workflowStatus": "pending",
+    "latestStep": "awaiting_approval",
+    "workflowStopReason": None,
+    "hasPendingApproval": True,
+}
+
 
 def discard_path(
     account_group_id: str = ACME, campaign_id: str = ACME_CAMPAIGN, workflow_instance_id: str = DOCS_INSTANCE

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server import create_app, traffic
@@ -134,16 +133,6 @@ def test_faults_are_removed_one_by_one_or_all_at_once(registries: tuple[FaultReg
 
 
 # The control API ---------------------------------------------------------------
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def _add(client: FlaskClient, **fault: Any) -> dict[str, Any]:

@@ -17,18 +17,8 @@ from mock_server.seed import DataFileError, load_seed
 from mock_server.spec import Spec
 
 from .helpers import ACME, DOCS_INSTANCE, EXECUTE_KEY, GLOBEX, OTHER_GROUP_KEY, READONLY_KEY
-
-INSTANCE = {
-    "workflowInstanceId": "aaaaaaaaaaaaaaaaaaaaaaaa",
-    "accountGroupId": "team-a",
-    "campaignId": "bbbbbbbbbbbbbbbbbbbbbbbb",
-    "leadId": "cccccccccccccccccccccccc",
-    "workflowStatus": "pending",
-    "latestStep": "awaiting_approval",
-    "workflowStopReason": None,
-    "hasPendingApproval": True,
-}
-KEY = {"key": "sk_custom", "permissions": ["campaigns:execute"], "accountGroups": ["team-a"]}
+from .helpers import CUSTOM_INSTANCE as INSTANCE
+from .helpers import CUSTOM_KEY as KEY
 
 
 def write(tmp_path: Path, doc: Any, name: str = "data.json") -> Path:

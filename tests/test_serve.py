@@ -19,6 +19,8 @@ from mock_server.cli import DEFAULT_HOST, DEFAULT_PORT, build_parser
 from mock_server.seed import DEFAULT_DATA
 
 from .helpers import (
+    CUSTOM_INSTANCE,
+    CUSTOM_KEY,
     DOCS_INSTANCE,
     NOT_PENDING_STATE,
     PENDING_STATE,
@@ -144,26 +146,9 @@ def test_no_cors_refuses_preflights() -> None:
 
 
 def test_data_serves_a_custom_data_file(tmp_path: Path) -> None:
-    instance = {
-        "workflowInstanceId": "aaaaaaaaaaaaaaaaaaaaaaaa",
-        "accountGroupId": "team-a",
-        "campaignId": "bbbbbbbbbbbbbbbbbbbbbbbb",
-        "leadId": "cccccccccccccccccccccccc",
-        "workflowStatus": "pending",
-        "latestStep": "awaiting_approval",
-        "workflowStopReason": None,
-        "hasPendingApproval": True,
-    }
+    instance = CUSTOM_INSTANCE
     data = tmp_path / "data.json"
-    data.write_text(
-        json.dumps(
-            {
-                "apiKeys": [{"key": "sk_custom", "permissions": ["campaigns:execute"], "accountGroups": ["team-a"]}],
-                "instances": [instance],
-            }
-        ),
-        encoding="utf-8",
-    )
+    data.write_text(json.dumps({"apiKeys": [CUSTOM_KEY], "instances": [instance]}), encoding="utf-8")
     with served("--data", str(data)) as mock:
         custom = requests.post(mock.url(path_of(instance)), headers=bearer("sk_custom"), timeout=10)
         assert custom.status_code == 200
