@@ -13,7 +13,7 @@ from mock_server import create_app
 from mock_server.context import EXTENSION_KEY, MockContext
 from mock_server.spec import Spec
 
-from .served import MockProcess
+from .served import MockProcess, served
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +81,5 @@ def served_mock() -> Iterator[MockProcess]:
 
     Tests that change its state use provider states (fresh instances) or reset it first.
     """
-    mock = MockProcess().start()
-    try:
+    with served() as mock:
         yield mock
-    finally:
-        mock.stop()

@@ -97,6 +97,15 @@ def assert_error_envelope(body: Any, status: int | None = None) -> None:
         assert error["code"] == "VALIDATION_ERROR", body
 
 
+def assert_discarded(stored: Mapping[str, Any]) -> None:
+    """A stored instance document after its discard: stopped for CONTENT_DISCARDED, no longer pending."""
+    assert (stored["workflowStatus"], stored["workflowStopReason"], stored["hasPendingApproval"]) == (
+        "stopped",
+        "CONTENT_DISCARDED",
+        False,
+    ), stored
+
+
 def is_json_content_type(value: str | None) -> bool:
     return (value or "").split(";")[0].strip().lower() == "application/json"
 

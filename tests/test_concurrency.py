@@ -14,7 +14,7 @@ from typing import Any
 import requests
 from flask import Flask
 
-from .helpers import PENDING_STATE, bearer, discard_path, path_of
+from .helpers import PENDING_STATE, assert_discarded, bearer, discard_path, path_of
 from .served import MockProcess
 
 APP_THREADS = 64
@@ -81,8 +81,4 @@ def test_32_parallel_http_requests_against_the_served_mock(served_mock: MockProc
     answers = race(HTTP_REQUESTS, send)
     assert_one_winner(answers, ids["workflowInstanceId"])
     stored = requests.get(served_mock.url(f"/__mock/instances/{ids['workflowInstanceId']}"), timeout=10).json()
-    assert (stored["workflowStatus"], stored["workflowStopReason"], stored["hasPendingApproval"]) == (
-        "stopped",
-        "CONTENT_DISCARDED",
-        False,
-    )
+    assert_discarded(stored)

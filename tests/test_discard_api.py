@@ -30,6 +30,7 @@ from .helpers import (
     READONLY_KEY,
     UNKNOWN_CAMPAIGN,
     UNKNOWN_INSTANCE,
+    assert_discarded,
     assert_error_envelope,
     bearer,
     discard_path,
@@ -88,11 +89,7 @@ def test_discarding_a_pending_instance_answers_the_exact_200_body(client: FlaskC
 def test_the_discard_is_stored(client: FlaskClient) -> None:
     client.post(discard_path(), headers=bearer())
     stored = instance(client, DOCS_INSTANCE)
-    assert (stored["workflowStatus"], stored["workflowStopReason"], stored["hasPendingApproval"]) == (
-        "stopped",
-        "CONTENT_DISCARDED",
-        False,
-    )
+    assert_discarded(stored)
 
 
 def test_a_discard_leaves_every_other_instance_untouched(client: FlaskClient, snapshot: Snapshot) -> None:
