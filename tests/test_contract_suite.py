@@ -20,6 +20,7 @@ from flask import Flask
 from mock_server import create_app
 
 from .contract_variants import BROKEN, approved_action, other_inferred_choices, served, throttled
+from .served import served as served_process
 
 EXAMPLES = "8"  # a small budget: each bug here is caught by a targeted test, not by luck
 
@@ -93,3 +94,19 @@ def test_the_suite_reaches_a_provider_state_endpoint_behind_a_token(tmp_path: Pa
         )
     assert code == 0 and not failed, output
     assert " passed" in output and "skipped" not in output, output
+
+
+def test_the_suite_passes_the_four_worker_sqlite_mock(tmp_path: Path) -> None:
+    """The shared setup a team runs: gunicorn's processes on one SQLite file."""
+    with served_process("--quiet", "--workers", "4", "--store", f"sqlite:{tmp_path / 'mock.db'}") as mock:
+        code, failed, output = run_suite(mock.base_url, tmp_path)
+    assert code == 0 and not failed, output
+
+
+def test_the_suite_fails_the_four_worker_sqlite_mock_with_a_fault(tmp_path: Path) -> None:
+    """An injected server error on a share of requests is a contract violation the gate must report."""
+    with served_process("--quiet", "--workers", "4", "--store", f"sqlite:{tmp_path / 'mock.db'}") as mock:
+        status, _, body = mock.call("POST", "/__mock/faults", body={"status": 500, "probability": 0.2})
+        assert status == 201, body
+        code, failed, output = run_suite(mock.base_url, tmp_path)
+    assert code == 1 and failed, output
