@@ -76,8 +76,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "inferred: rests on a rule CONTRACT.md marks inferred; deselect with -m 'not inferred'",
     )
     seed = config.getoption("contract_seed")
-    if seed is None:
-        seed = secrets.randbits(32)
+    if seed is None:  # xdist workers take the controller's, so one seed replays the whole run
+        seed = getattr(config, "workerinput", {}).get("contract_seed", secrets.randbits(32))
     activate(
         SuiteSettings(
             examples=config.getoption("contract_examples"),
@@ -90,6 +90,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # One seed drives Schemathesis and Hypothesis alike, unless Hypothesis was given its own.
     if getattr(config.option, "hypothesis_seed", None) is None:
         config.option.hypothesis_seed = str(seed)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: each worker gets this run's seed."""
+    node.workerinput["contract_seed"] = active().seed
 
 
 def pytest_report_header(config: pytest.Config) -> str:
