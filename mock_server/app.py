@@ -129,28 +129,32 @@ def _register_hooks(app: Flask) -> None:
     @app.before_request
     def start_clock() -> None:
         g.started = time.perf_counter()
-        is_preflight = "Access-Control-Request-Method" in request.headers
-        if request.method == "OPTIONS" and request.url_rule is not None and not (cors and is_preflight):
-            # Flask would answer any OPTIONS; only CORS preflights deserve that.
-            raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods or ()))
+        if request.method == "OPTIONS" and request.url_rule is not None:
+            is_preflight = "Access-Control-Request-Method" in request.headers
+            if not (cors and is_preflight):
+                # Flask would answer any OPTIONS; only CORS preflights deserve that.
+                raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods or ()))
 
     @app.after_request
     def record(response: Response) -> Response:
+        # Runs on every request: the request is looked up once, not once per attribute.
+        req = request._get_current_object()  # type: ignore[attr-defined]
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         trace_id = g.get("trace_id", "-")
-        if not request.path.startswith(CONTROL_PREFIX):
-            mock_context().journal.record(
+        method, path, status = req.method, req.path, response.status_code
+        if not path.startswith(CONTROL_PREFIX):
+            app.extensions[EXTENSION_KEY].journal.record(
                 {
-                    "method": request.method,
-                    "path": request.path,
-                    "query": request.query_string.decode("latin-1"),
-                    "headers": dict(request.headers),
-                    "status": response.status_code,
+                    "method": method,
+                    "path": path,
+                    "query": req.query_string.decode("latin-1"),
+                    "headers": dict(req.headers),
+                    "status": status,
                     "durationMs": round(elapsed_ms, 3),
                     "traceId": trace_id,
                 }
             )
-        log.info("%s %s %d %.1fms %s", request.method, request.path, response.status_code, elapsed_ms, trace_id)
+        log.info("%s %s %d %.1fms %s", method, path, status, elapsed_ms, trace_id)
         return response
 
 

@@ -118,6 +118,19 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _lighter_log_records() -> None:
+    """Log records without what no log line here shows: the calling frame, the thread and process names.
+
+    A line is logged per request; finding its caller walks the stack and naming
+    its thread takes further lookups, a tenth of the cost of an answer, for
+    fields neither our format nor gunicorn's uses (the logging HOWTO's
+    "Optimization"). Process IDs stay: gunicorn's lines show them.
+    """
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logMultiprocessing = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -136,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(message)s",
         stream=sys.stderr,
     )
+    _lighter_log_records()
     try:
         app = create_app(
             {

@@ -15,6 +15,8 @@ from .envelope import ApiError, json_response, success
 from .prefer import read_preference, select_example
 from .spec import Operation
 
+_NO_QUERY: dict[str, str] = {}
+
 
 def discard_blueprint(operation: Operation) -> Blueprint:
     """The route comes from the spec's path template and method."""
@@ -27,14 +29,17 @@ def discard_blueprint(operation: Operation) -> Blueprint:
 
 def discard(accountGroupId: str, campaignId: str, workflowInstanceId: str) -> Response:
     ctx = mock_context()
-    preference = read_preference(request.headers.get("Prefer"), request.args)
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    headers = req.headers
+    # Without a query string there is nothing to parse into `args`.
+    preference = read_preference(headers.get("Prefer"), req.args if req.query_string else _NO_QUERY)
     if preference is not None:
-        status, body, headers = select_example(ctx.operation, preference)
-        return json_response(body, status, headers)
+        status, body, answer_headers = select_example(ctx.operation, preference)
+        return json_response(body, status, answer_headers)
 
-    key = ctx.keyring.authenticate(request.headers.get("Authorization"))
+    key = ctx.keyring.authenticate(headers.get("Authorization"))
     ctx.keyring.require_permissions(key, ctx.operation.required_permissions)
-    _validate(ctx.operation, request)
+    _validate(ctx.operation, req)
     ctx.keyring.require_account_group(key, accountGroupId)
     try:
         instance = ctx.store.discard(accountGroupId, campaignId, workflowInstanceId)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import deque
 from datetime import UTC, datetime
 from typing import Any
@@ -12,23 +13,28 @@ REDACTED_HEADERS = frozenset({"cookie"})
 
 
 class RequestJournal:
-    """A ring buffer of request records; the oldest fall off past `capacity`."""
+    """A ring buffer of request records; the oldest fall off past `capacity`.
+
+    Recording is on every request's path and reading is rare, so a record is
+    stored as given, with its number and clock reading; the timestamp is
+    formatted and cookies are redacted when the journal is read.
+    """
 
     def __init__(self, capacity: int = 1000) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=max(capacity, 1))
+        self._entries: deque[tuple[int, float, dict[str, Any]]] = deque(maxlen=max(capacity, 1))
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def record(self, entry: dict[str, Any]) -> None:
-        if isinstance(entry.get("headers"), dict):
-            entry = {**entry, "headers": _redacted(entry["headers"])}
+        stamp = time.time()
         with self._lock:
-            self._entries.append({"id": next(self._ids), "time": datetime.now(UTC).isoformat(), **entry})
+            self._entries.append((next(self._ids), stamp, entry))
 
     def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
             items = list(self._entries)
-        return items if limit is None else items[max(len(items) - limit, 0) :]
+        kept = items if limit is None else items[max(len(items) - limit, 0) :]
+        return [_rendered(*item) for item in kept]
 
     def clear(self) -> None:
         with self._lock:
@@ -37,6 +43,12 @@ class RequestJournal:
     @property
     def capacity(self) -> int:
         return self._entries.maxlen or 0
+
+
+def _rendered(entry_id: int, stamp: float, entry: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(entry.get("headers"), dict):
+        entry = {**entry, "headers": _redacted(entry["headers"])}
+    return {"id": entry_id, "time": datetime.fromtimestamp(stamp, UTC).isoformat(), **entry}
 
 
 def _redacted(headers: dict[str, Any]) -> dict[str, Any]:

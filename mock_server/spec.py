@@ -7,7 +7,8 @@ example bodies all come from here, so the mock cannot drift from the spec.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,10 @@ SPEC_URI = "urn:sonarly:discard-openapi"
 DISCARD_OPERATION = "discardWorkflowInstance"
 
 
+# Keywords that only annotate: a check ignores them.
+ANNOTATIONS = frozenset({"description", "title", "examples", "example", "default", "deprecated", "$comment"})
+
+
 @dataclass(frozen=True)
 class PathParameter:
     """A path parameter with its compiled schema."""
@@ -29,10 +34,11 @@ class PathParameter:
     name: str
     validator: Draft202012Validator
     expectation: str  # the schema's description: what a valid value looks like
+    accepts: Callable[[str], bool]  # validator.is_valid, or the same answer in plain Python (see string_check)
 
     def problem(self, value: str) -> str | None:
         """Why `value` is not acceptable, for a person; None when it is."""
-        if self.validator.is_valid(value):
+        if self.accepts(value):
             return None
         shown = value if len(value) <= 64 else value[:61] + "..."
         return f"Path parameter {self.name} must be {self.expectation}; got {shown!r}."
@@ -103,15 +109,7 @@ class Spec:
             path_template=path,
             method=method.upper(),
             operation_id=operation_id,
-            parameters=tuple(
-                PathParameter(
-                    name=p["name"],
-                    validator=self.validator(p["schema"]),
-                    expectation=self.resolve(p["schema"]).get("description", "a valid value"),
-                )
-                for p in params
-                if p["in"] == "path"
-            ),
+            parameters=tuple(self._path_parameter(p) for p in params if p["in"] == "path"),
             required_permissions=tuple(op.get("x-required-permissions", ())),
             examples={
                 int(status): {
@@ -123,6 +121,56 @@ class Spec:
                 for status, response in op["responses"].items()
             },
         )
+
+    def _path_parameter(self, parameter: dict[str, Any]) -> PathParameter:
+        validator = self.validator(parameter["schema"])
+        return PathParameter(
+            name=parameter["name"],
+            validator=validator,
+            expectation=self.resolve(parameter["schema"]).get("description", "a valid value"),
+            accepts=self.string_check(parameter["schema"]) or validator.is_valid,
+        )
+
+    def string_check(self, schema: Any) -> Callable[[Any], bool] | None:
+        """The schema as a plain-Python check, when it is a string type with patterns and lengths only.
+
+        It answers exactly as the jsonschema validator does (`re.search` for a
+        pattern, `len` for the lengths, local `$ref`s followed with their
+        siblings applied too) at a fraction of the cost: every request checks
+        three path parameters. None for any other schema: the validator then.
+        """
+        rules = _StringRules()
+        if not self._collect(schema, rules, depth=0) or not rules.typed:
+            return None
+        shortest, longest = rules.min_length, rules.max_length
+        searches = tuple(pattern.search for pattern in rules.patterns)
+
+        def accepts(value: Any) -> bool:
+            if not isinstance(value, str) or len(value) < shortest or (longest is not None and len(value) > longest):
+                return False
+            return all(search(value) for search in searches)
+
+        return accepts
+
+    def _collect(self, schema: Any, rules: _StringRules, depth: int) -> bool:
+        """Adds the schema's rules to `rules`; False when it holds anything else."""
+        if not isinstance(schema, dict) or depth > 16:
+            return False
+        for key, value in schema.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/"):
+                if not self._collect(self._pointer(value), rules, depth + 1):
+                    return False
+            elif key == "type" and value == "string":
+                rules.typed = True
+            elif key == "pattern" and isinstance(value, str):
+                rules.patterns.append(re.compile(value))
+            elif key == "minLength" and type(value) is int:
+                rules.min_length = max(rules.min_length, value)
+            elif key == "maxLength" and type(value) is int:
+                rules.max_length = value if rules.max_length is None else min(rules.max_length, value)
+            elif key not in ANNOTATIONS and not key.startswith("x-"):
+                return False
+        return True
 
     def _locate(self, operation_id: str) -> tuple[str, str]:
         for path, item in self.document["paths"].items():
@@ -138,6 +186,16 @@ class Spec:
         for part in ref[2:].split("/"):
             node = node[part.replace("~1", "/").replace("~0", "~")]
         return node
+
+
+@dataclass
+class _StringRules:
+    """What a string schema asks, gathered through its `$ref`s."""
+
+    typed: bool = False
+    patterns: list[re.Pattern[str]] = field(default_factory=list)
+    min_length: int = 0
+    max_length: int | None = None
 
 
 def _rebased(schema: Any) -> Any:
