@@ -12,6 +12,7 @@ from typing import Any
 
 from .app import ConfigError, create_app
 from .backends import MEMORY, SQLITE_PREFIX
+from .log_writer import BatchedStreamHandler
 from .seed import DataFileError
 from .sqlite_db import StoreOpenError
 
@@ -147,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(message)s",
-        stream=sys.stderr,
+        handlers=[BatchedStreamHandler(sys.stderr)],
     )
     _lighter_log_records()
     try:
