@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_cors import CORS
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from . import control, fault_control
@@ -16,6 +15,7 @@ from .auth import Keyring
 from .backends import Backend, open_backend
 from .context import EXTENSION_KEY, MockContext, mock_context
 from .control_auth import control_token_guard
+from .cors import enable_cors
 from .discard_api import discard_blueprint
 from .envelope import ApiError, current_trace_id, failure
 from .fault_registry import FaultRegistry
@@ -88,7 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: InstanceStore 
         app.register_blueprint(control.bp)
         app.register_blueprint(fault_control.bp)
     if app.config["CORS"]:
-        CORS(app, origins="*", expose_headers=["Retry-After"], max_age=600)
+        enable_cors(app, origins="*", expose_headers=["Retry-After"], max_age=600)
     _register_hooks(app)
     if app.config["CONTROL_API"] and app.config["CONTROL_TOKEN"]:
         app.before_request(control_token_guard(app.config["CONTROL_TOKEN"], CONTROL_PREFIX))

@@ -78,9 +78,13 @@ def error_body(
     }
 
 
+# json.dumps(body, separators=(",", ":")) builds this encoder on every call; one does for all.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":")),
+        _ENCODE(body),
         status=status,
         headers=dict(headers or {}),
         mimetype="application/json",
