@@ -1,0 +1,149 @@
+"""Throughput and latency of each server under the mix, next to its ceiling, in one run.
+
+All servers are started first and stay up; then each round measures every
+server in turn (the order reversed every other round), so a mock and its
+ceiling are always measured minutes, not hours, apart and drift on a shared
+machine hits both. Each server keeps a cursor into the pending instances,
+so no run ever asks for an instance an earlier run discarded.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .datafile import Layout
+from .load import LoadGenerator, LoadResult
+from .procs import ServerProcess, cpu_seconds
+from .servers import Config
+
+
+@dataclass
+class Measured:
+    """Every run of one server; the best one stands for it."""
+
+    config: Config
+    started_in: float = 0.0
+    runs: list[LoadResult] = field(default_factory=list)
+    cpu_us_per_request: list[float] = field(default_factory=list)
+
+    @property
+    def best(self) -> LoadResult:
+        """The run with the most requests/s: the one the shared machine disturbed least."""
+        return max(self.runs, key=lambda run: run.rps)
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU per request (user + system, every process), the least of the runs."""
+        return min(self.cpu_us_per_request) if self.cpu_us_per_request else 0.0
+
+
+@dataclass
+class Paced:
+    """A run at a fixed request rate, below the peak."""
+
+    key: str
+    target_rps: float
+    result: LoadResult
+
+
+@dataclass
+class ThroughputReport:
+    measured: dict[str, Measured]
+    paced: list[Paced]
+    connections: int
+    seconds: float
+    rounds: int
+    tool: str
+
+
+@dataclass
+class Plan:
+    rounds: int
+    seconds: float
+    warmup: float
+    connections: int = 16
+    paced_seconds: float = 5.0
+
+
+class Cursor:
+    """Hands out disjoint blocks of never-discarded instance indexes to one server's runs."""
+
+    def __init__(self, total: int, runs: int) -> None:
+        self.block = max(total // max(runs, 1), 1)
+        self.next = 0
+        self.total = total
+
+    def take(self) -> tuple[int, int]:
+        first = self.next
+        self.next = min(self.next + self.block, self.total)
+        return first, self.next - first
+
+
+def measure(
+    configs: list[Config], load: LoadGenerator, data: Path, layout: Layout, scratch: Path, plan: Plan
+) -> ThroughputReport:
+    measured = {config.key: Measured(config) for config in configs}
+    servers: dict[str, ServerProcess] = {}
+    runs_per_server = plan.rounds + 2  # and a warm-up, and the paced run
+    cursors = {config.key: Cursor(layout.instances, runs_per_server) for config in configs}
+    try:
+        for config in configs:
+            _say(f"starting {config.label}")
+            servers[config.key] = config.server(data, scratch).start()
+            measured[config.key].started_in = servers[config.key].started_in
+        for round_index in range(plan.rounds):
+            order = configs if round_index % 2 == 0 else list(reversed(configs))
+            for config in order:
+                server = servers[config.key]
+                if round_index == 0 and plan.warmup > 0:
+                    first, count = cursors[config.key].take()
+                    load.run(server.url, layout, first, count, connections=plan.connections, seconds=plan.warmup)
+                first, count = cursors[config.key].take()
+                pids = server.pids()
+                cpu_before = cpu_seconds(pids)
+                result = load.run(server.url, layout, first, count, connections=plan.connections, seconds=plan.seconds)
+                cpu = cpu_seconds(pids) - cpu_before
+                measured[config.key].runs.append(result)
+                if result.requests:
+                    measured[config.key].cpu_us_per_request.append(cpu / result.requests * 1e6)
+                _say(
+                    f"round {round_index + 1}/{plan.rounds} {config.label}: {result.rps:.0f} req/s, "
+                    f"p99 {result.p99_ms:.1f} ms ({result.status_summary()})"
+                )
+        paced = _paced_runs(configs, measured, servers, cursors, load, layout, plan)
+    finally:
+        for server in servers.values():
+            server.stop()
+    return ThroughputReport(measured, paced, plan.connections, plan.seconds, plan.rounds, load.tool)
+
+
+def _paced_runs(
+    configs: list[Config],
+    measured: dict[str, Measured],
+    servers: dict[str, ServerProcess],
+    cursors: dict[str, Cursor],
+    load: LoadGenerator,
+    layout: Layout,
+    plan: Plan,
+) -> list[Paced]:
+    """The default mock at half its peak, and its ceiling at the same rate: latency without queueing."""
+    mock = configs[0]
+    rate = measured[mock.key].best.rps / 2
+    paced = []
+    for key in (mock.key, mock.baseline):
+        if key is None or key not in servers:
+            continue
+        first, count = cursors[key].take()
+        result = load.run(
+            servers[key].url, layout, first, count, connections=plan.connections, seconds=plan.paced_seconds, rate=rate
+        )
+        got = f"got {result.rps:.0f}, p50 {result.p50_ms:.2f}, p99 {result.p99_ms:.2f} ms"
+        _say(f"paced {key} at {rate:.0f} req/s: {got}")
+        paced.append(Paced(key, rate, result))
+    return paced
+
+
+def _say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
