@@ -2,7 +2,7 @@
 
     ./run bench            full run (about 5 minutes on 2 cores)
     ./run bench --quick    shorter runs, one round (about 2 minutes)
-    ./run bench --only throughput,scale,suite --no-prism --out FILE
+    ./run bench --only throughput,scale,suite --no-prism --load python --out FILE
 
 A benchmark, not a test: nothing here asserts a time. Goals are reported
 met or missed, always as ratios measured in the same run, because the
@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--only", default=",".join(SECTIONS), help=f"comma-separated sections (default: {','.join(SECTIONS)})"
     )
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out even where Node.js is present")
+    parser.add_argument(
+        "--load",
+        choices=("auto", "python"),
+        default="auto",
+        help="auto: wrk (installed from Debian's packages when missing and root), else the Python generator; "
+        "python: the Python generator whatever is installed (default %(default)s)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the table (default %(default)s)")
     return parser
 
@@ -77,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     install_cleanup()
     began = time.perf_counter()
     described = machine.describe()
-    load = LoadGenerator(ensure_wrk())
+    load = LoadGenerator(ensure_wrk() if args.load == "auto" else None)
     scratch = Path(tempfile.mkdtemp(prefix="discard-bench-"))
     measured_throughput = points = measured_suite = None
     try:
@@ -99,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "./run bench" + (" --quick" if args.quick else "")
     if sections != list(SECTIONS):
         command += f" --only {','.join(sections)}"
+    if args.load != "auto":
+        command += f" --load {args.load}"
     text = report.render(
         title="Benchmarks" + (" (quick)" if args.quick else ""),
         command=command,
