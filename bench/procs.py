@@ -15,14 +15,14 @@ import re
 import signal
 import socket
 import subprocess
-import threading
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 _running: list[ServerProcess] = []
@@ -52,31 +52,46 @@ class ServerProcess:
     env: Mapping[str, str] = field(default_factory=dict)
     url: str = ""
     started_in: float = 0.0  # seconds from spawning to the ready line
-    process: subprocess.Popen[str] | None = None
-    output: deque[str] = field(default_factory=lambda: deque(maxlen=100))
+    process: subprocess.Popen[bytes] | None = None
+    log: Any = None  # the server's output goes to this file, not a pipe a thread of ours would have to drain
 
     def start(self, timeout: float = 120.0) -> ServerProcess:
-        found = threading.Event()
         began = time.perf_counter()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop)
         self.process = subprocess.Popen(
             list(self.argv),
             cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
-            text=True,
             start_new_session=True,
         )
         _running.append(self)
-        threading.Thread(target=self._drain, args=(found,), daemon=True).start()
         deadline = began + timeout
-        while not (found.wait(0.02) or (self.ready is None and _accepts(self.url))):
+        while not self._ready():
             if self.process.poll() is not None or time.perf_counter() > deadline:
                 self.stop()
-                raise RuntimeError(f"{self.name} did not start: {' '.join(self.argv)}\n" + "".join(self.output))
+                raise RuntimeError(f"{self.name} did not start: {' '.join(self.argv)}\n{self.output()}")
+            time.sleep(0.01)
         self.started_in = time.perf_counter() - began
         return self
+
+    def _ready(self) -> bool:
+        if self.ready is None:
+            return _accepts(self.url)
+        match = self.ready.search(self.output(limit=None))
+        if match:
+            self.url = match.group(1)
+        return match is not None
+
+    def output(self, limit: int | None = 4000) -> str:
+        """What the server printed (its last `limit` characters)."""
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        text = self.log.read().decode("utf-8", "replace")
+        return text if limit is None else text[-limit:]
 
     def wait_answering(self, timeout: float = 60.0) -> float:
         """Seconds from spawning until the server answered an HTTP request (any status).
@@ -97,15 +112,6 @@ class ServerProcess:
                 continue
             return time.perf_counter() - began
         raise RuntimeError(f"{self.name} did not answer within {timeout:.0f} s")
-
-    def _drain(self, found: threading.Event) -> None:
-        """Reads the server's output to its end, so it never blocks on a full pipe."""
-        assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-            if self.ready is not None and not found.is_set() and (match := self.ready.search(line)):
-                self.url = match.group(1)
-                found.set()
 
     def pids(self) -> list[int]:
         """Every live process of the server's group."""
@@ -151,6 +157,9 @@ class ServerProcess:
         _signal_group(self.process.pid, signal.SIGKILL)  # workers that outlived their master
         if self in _running:
             _running.remove(self)
+        if self.log is not None:
+            self.log.close()
+            self.log = None
 
 
 def _accepts(url: str) -> bool:

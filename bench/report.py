@@ -30,7 +30,7 @@ def throughput_table(report: ThroughputReport) -> list[str]:
     for measured in report.measured.values():
         best = measured.best
         baseline = report.measured.get(measured.config.baseline or "")
-        share = f"{best.rps / baseline.best.rps:.2f}x" if baseline and baseline.best.rps else "—"
+        share = f"{measured.share_of(baseline):.2f}x" if baseline else "—"
         lines.append(
             f"| {measured.config.label} | {best.rps:,.0f} | {_ms(best.p50_ms)} | {_ms(best.p99_ms)} | "
             f"{measured.cpu_us:,.0f} | {share} | {best.status_summary()} |"
@@ -84,10 +84,10 @@ def goals(
         ceiling = throughput.measured.get("ceiling-1")
         prism = throughput.measured.get("prism")
         if mock and ceiling:
-            share = mock.best.rps / ceiling.best.rps
+            share = mock.share_of(ceiling)
             found.append(Goal("in-memory mock vs bare-Flask ceiling", "≥ 0.70x", f"{share:.2f}x", share >= 0.7))
         if mock and prism:
-            ahead = mock.best.rps / prism.best.rps
+            ahead = mock.share_of(prism)
             found.append(Goal("in-memory mock vs Prism", "> 1.00x", f"{ahead:.2f}x", ahead > 1))
         paced = next((p for p in throughput.paced if p.key == "mock"), None)
         if paced:
@@ -154,7 +154,9 @@ def render(
             "## The mock under load",
             "",
             f"Load: {throughput.tool}, one process over loopback, {throughput.connections} keep-alive connections, "
-            f"{throughput.seconds:.0f} s per run, best of {throughput.rounds} interleaved round(s) after a warm-up. "
+            f"{throughput.seconds:.0f} s per run, {throughput.rounds} interleaved round(s) after a warm-up; "
+            "requests/s, latency and answers from each server's best round, CPU per request its least, and "
+            "'vs its ceiling' the median over rounds of the ratio between runs made back to back. "
             f"Mix: {MIX_DESCRIPTION}, from a seeded set of pending instances. The ceiling is the same gunicorn "
             "server and settings (threaded worker, 8 threads) with a bare Flask app answering a fixed envelope, "
             "with as many workers as the mock beside it.",

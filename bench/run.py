@@ -48,7 +48,7 @@ class Settings:
 
 
 FULL = Settings(
-    rounds=3, seconds=6, warmup=2, paced_seconds=6, scale_seconds=5, scale_rate=200, suite_budget=200, suite_rounds=3
+    rounds=3, seconds=8, warmup=2, paced_seconds=6, scale_seconds=5, scale_rate=200, suite_budget=200, suite_rounds=3
 )
 QUICK = Settings(
     rounds=1, seconds=3, warmup=1, paced_seconds=3, scale_seconds=2, scale_rate=200, suite_budget=100, suite_rounds=1

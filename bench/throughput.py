@@ -9,6 +9,7 @@ so no run ever asks for an instance an earlier run discarded.
 
 from __future__ import annotations
 
+import statistics
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,15 @@ class Measured:
     def best(self) -> LoadResult:
         """The run with the most requests/s: the one the shared machine disturbed least."""
         return max(self.runs, key=lambda run: run.rps)
+
+    def share_of(self, other: Measured) -> float:
+        """This server's requests/s over `other`'s: the median over rounds of runs made back to back.
+
+        Both were measured in the same round, a few seconds apart, so a slow
+        minute on the shared machine weighs on both sides of each ratio.
+        """
+        ratios = [mine.rps / theirs.rps for mine, theirs in zip(self.runs, other.runs, strict=False) if theirs.rps]
+        return statistics.median(ratios) if ratios else 0.0
 
     @property
     def cpu_us(self) -> float:
