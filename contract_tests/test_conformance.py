@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.spec import Spec
+from sonarly_openapi.spec import Spec
 
 from .case_policy import CasePolicy
 from .client import DiscardClient

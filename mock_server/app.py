@@ -10,6 +10,8 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from sonarly_openapi.spec import Operation, Spec
+
 from . import control, fault_control
 from .auth import Keyring
 from .backends import Backend, open_backend
@@ -25,7 +27,6 @@ from .provider_states import ProviderStates
 from .rate_buckets import RateLimiter
 from .rate_limit import RateLimit
 from .seed import load_seed
-from .spec import Operation, Spec
 from .store import InstanceStore
 from .traffic import traffic_gate
 

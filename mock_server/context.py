@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from sonarly_openapi.spec import Operation, Spec
+
 from .auth import Keyring
 from .fault_registry import FaultRegistry
 from .journal import RequestJournal
 from .provider_states import ProviderStates
 from .seed import SeedData
-from .spec import Operation, Spec
 from .store import InstanceStore
 
 EXTENSION_KEY = "discard_mock"

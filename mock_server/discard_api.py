@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Request, Response, request
 
+from sonarly_openapi.spec import Operation
+
 from .context import mock_context
 from .domain import NotFound, NotPendingApproval, discard_result
 from .envelope import ApiError, json_response, success
 from .prefer import read_preference, select_example
-from .spec import Operation
 
 _NO_QUERY: dict[str, str] = {}
 

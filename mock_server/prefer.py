@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sonarly_openapi.spec import Operation
+
 from .envelope import ApiError, with_fresh_trace_id
-from .spec import Operation
 
 RETRY_AFTER_SECONDS = "1"
 

@@ -16,9 +16,10 @@ from typing import Any
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 
+from sonarly_openapi.spec import Spec
+
 from .auth import ApiKey
 from .domain import Instance
-from .spec import Spec
 
 DEFAULT_DATA = files("mock_server.data") / "seed.json"
 _DATA_SCHEMA = json.loads((files("mock_server.data") / "seed.schema.json").read_text("utf-8"))

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from mock_server import create_app
 from mock_server.context import EXTENSION_KEY, MockContext
-from mock_server.spec import Spec
+from sonarly_openapi.spec import Spec
 
 from .served import MockProcess, served
 

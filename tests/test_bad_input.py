@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from mock_server import create_app
-from mock_server.spec import DISCARD_OPERATION, Spec
+from sonarly_openapi.spec import DISCARD_OPERATION, Spec
 
 from .helpers import (
     ACME,

@@ -15,7 +15,7 @@ from contract_tests.case_policy import CasePolicy
 from contract_tests.ids import InstanceIds
 from contract_tests.schema import contract_schema
 from mock_server.seed import DEFAULT_DATA
-from mock_server.spec import Spec
+from sonarly_openapi.spec import Spec
 
 from .contract_variants import served
 from .test_contract_suite import run_suite

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mock_server.spec import DISCARD_OPERATION, Spec
+from sonarly_openapi.spec import DISCARD_OPERATION, Spec
 
 from .helpers import (
     ACME,

@@ -18,7 +18,7 @@ from mock_server.domain import (
     discarded,
     locate,
 )
-from mock_server.spec import Spec
+from sonarly_openapi.spec import Spec
 
 PENDING = Instance(
     workflow_instance_id="507f1f77bcf86cd799439011",

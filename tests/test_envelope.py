@@ -11,8 +11,8 @@ from flask import Flask
 from mock_server import create_app
 from mock_server.domain import Instance
 from mock_server.envelope import ERROR_CODES, ApiError, error_body, new_trace_id
-from mock_server.spec import DISCARD_OPERATION, Spec
 from mock_server.store import MemoryInstanceStore
+from sonarly_openapi.spec import DISCARD_OPERATION, Spec
 
 from .helpers import assert_error_envelope, bearer, discard_path, is_json_content_type
 

@@ -14,7 +14,7 @@ import pytest
 
 from mock_server import create_app
 from mock_server.seed import DataFileError, load_seed
-from mock_server.spec import Spec
+from sonarly_openapi.spec import Spec
 
 from .helpers import ACME, DOCS_INSTANCE, EXECUTE_KEY, GLOBEX, OTHER_GROUP_KEY, READONLY_KEY
 from .helpers import CUSTOM_INSTANCE as INSTANCE

@@ -19,8 +19,8 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from mock_server.spec import DISCARD_OPERATION, Spec
 from sonarly_openapi import SPEC_PATH
+from sonarly_openapi.spec import DISCARD_OPERATION, Spec
 
 from .helpers import ROOT, iter_examples, load_json
 

@@ -16,10 +16,10 @@ import pytest
 from mock_server import create_app
 from mock_server.domain import Instance, NotFound, NotPendingApproval
 from mock_server.seed import load_seed
-from mock_server.spec import Spec
 from mock_server.sqlite_db import SqliteDatabase, StoreOpenError
 from mock_server.sqlite_store import SqliteInstanceStore
 from mock_server.store import DuplicateInstance, InstanceStore, MemoryInstanceStore
+from sonarly_openapi.spec import Spec
 from tests.helpers import ACME, ACME_CAMPAIGN, DOCS_INSTANCE, GLOBEX, bearer, discard_path, run_cli
 
 SEED = load_seed(None, Spec.load()).instances

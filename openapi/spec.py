@@ -1,7 +1,8 @@
-"""The OpenAPI document, read once and compiled into what the mock serves.
+"""The OpenAPI document, read once and compiled into what the mock serves and the suite checks.
 
 Routes, path-parameter validation, permissions, documented statuses and the
-example bodies all come from here, so the mock cannot drift from the spec.
+example bodies all come from here, so neither the mock nor the suite can drift
+from the spec.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from sonarly_openapi import SPEC_PATH
+
+from . import SPEC_PATH
 
 SPEC_URI = "urn:sonarly:discard-openapi"
 DISCARD_OPERATION = "discardWorkflowInstance"
