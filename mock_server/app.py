@@ -76,7 +76,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: InstanceStore 
         store=store,
         keyring=Keyring(seed.api_keys),
         journal=RequestJournal(app.config["JOURNAL_SIZE"]),
-        provider_states=ProviderStates(store, default_account_group=seed.account_groups[0]),
+        provider_states=ProviderStates(
+            store,
+            default_account_group=seed.account_groups[0],
+            account_group_problem=next(p.problem for p in operation.parameters if p.name == "accountGroupId"),
+        ),
         faults=faults,
     )
 
@@ -135,6 +139,17 @@ def _register_hooks(app: Flask) -> None:
             if not (cors and is_preflight):
                 # Flask would answer any OPTIONS; only CORS preflights deserve that.
                 raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods or ()))
+
+    if cors:
+
+        @app.after_request
+        def preflight_has_no_content(response: Response) -> Response:
+            """A preflight gets 204 and no body, as Prism answers, not Flask's empty text/html 200."""
+            if request.method == "OPTIONS" and response.status_code == 200 and request.url_rule is not None:
+                response.status_code = 204
+                response.set_data(b"")
+                del response.headers["Content-Type"]
+            return response
 
     @app.after_request
     def record(response: Response) -> Response:

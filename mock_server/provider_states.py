@@ -64,10 +64,13 @@ class ProviderStates:
         store: InstanceStore,
         default_account_group: str,
         new_id: Callable[[], str] = lambda: secrets.token_hex(12),
+        account_group_problem: Callable[[str], str | None] = lambda _: None,
     ) -> None:
+        """`account_group_problem` says why a group ID is not one a discard path can name (the spec's rule)."""
         self._store = store
         self._default_account_group = default_account_group
         self._new_id = new_id
+        self._account_group_problem = account_group_problem
 
     def apply(self, change: StateChange) -> dict[str, str]:
         if change.state not in (PENDING, NOT_PENDING):
@@ -88,6 +91,8 @@ class ProviderStates:
         account_group = params.get("accountGroupId", self._default_account_group)
         if not isinstance(account_group, str) or not account_group:
             raise ApiError(400, "params.accountGroupId must be a non-empty string.", details="params.accountGroupId")
+        if problem := self._account_group_problem(account_group):
+            raise ApiError(400, f"params.accountGroupId: {problem}", details="params.accountGroupId")
         common = {
             "workflow_instance_id": self._new_id(),
             "account_group_id": account_group,

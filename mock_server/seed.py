@@ -45,10 +45,16 @@ class SeedData:
         return tuple(seen)
 
 
+def _from_spec(spec: Spec) -> dict[str, Any]:
+    """What the spec says of an instance's fields: its statuses, and the forms of the IDs a discard
+    path names (an instance the path could never name would only ever answer 400)."""
+    return {"workflowStatus": {"enum": list(spec.workflow_statuses)}, **spec.path_parameter_schemas()}
+
+
 def instance_validator(spec: Spec) -> Draft202012Validator:
-    """Validates one instance document; its workflowStatus enum is the spec's."""
+    """Validates one instance document against the data file's schema and the spec."""
     schema = json.loads(json.dumps(_DATA_SCHEMA["$defs"]["instance"]))
-    schema["properties"]["workflowStatus"] = {"enum": list(spec.workflow_statuses)}
+    schema["properties"].update(_from_spec(spec))
     return Draft202012Validator(schema)
 
 
@@ -56,12 +62,11 @@ def fast_data_validator(spec: Spec) -> Any:
     """The data file's schema with the spec's statuses, compiled: a whole file checked in one call.
 
     Valid exactly when `problems` finds nothing (each instance must fit both
-    the file's schema and the spec's enum). It only says yes or no; the
+    the file's schema and the spec). It only says yes or no; the
     messages come from `problems`, which runs only when it says no.
     """
     schema = json.loads(json.dumps(_DATA_SCHEMA))
-    spec_statuses = {"properties": {"workflowStatus": {"enum": list(spec.workflow_statuses)}}}
-    schema["$defs"]["instance"] = {"allOf": [schema["$defs"]["instance"], spec_statuses]}
+    schema["$defs"]["instance"] = {"allOf": [schema["$defs"]["instance"], {"properties": _from_spec(spec)}]}
     return jsonschema_rs.validator_for(schema)
 
 

@@ -102,6 +102,13 @@ class Spec:
     def workflow_statuses(self) -> tuple[str, ...]:
         return tuple(self.schema("WorkflowStatus")["enum"])
 
+    def path_parameter_schemas(self, operation_id: str = DISCARD_OPERATION) -> dict[str, dict[str, Any]]:
+        """Each path parameter's schema, its top-level `$ref` followed (for schemas built elsewhere)."""
+        path, method = self._locate(operation_id)
+        item = self.document["paths"][path]
+        params = [self.resolve(p) for p in item.get("parameters", []) + item[method].get("parameters", [])]
+        return {p["name"]: self.resolve(p["schema"]) for p in params if p["in"] == "path"}
+
     def operation(self, operation_id: str = DISCARD_OPERATION) -> Operation:
         path, method = self._locate(operation_id)
         path_item = self.document["paths"][path]

@@ -159,6 +159,9 @@ def test_create_a_duplicate_is_409_and_keeps_the_original(client: FlaskClient) -
         ({**NEW, "workflowStopReason": 3}, "workflowStopReason"),
         ({**NEW, "colour": "red"}, "colour"),
         ({**NEW, "workflowStatus": ["pending"]}, "workflowStatus"),
+        ({**NEW, "workflowInstanceId": "abc"}, "workflowInstanceId"),
+        ({**NEW, "campaignId": "not-a-campaign-id-000000"}, "campaignId"),
+        ({**NEW, "accountGroupId": "no spaces allowed"}, "accountGroupId"),
     ],
 )
 def test_create_refuses_invalid_instances_naming_the_field(

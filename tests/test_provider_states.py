@@ -276,3 +276,12 @@ def test_an_oversized_state_change_is_413(client: FlaskClient) -> None:
     response = client.post(URL, data=b" " * (64 * 1024 + 1), content_type="application/json")
     assert response.status_code == 413
     assert_error_envelope(response.get_json())
+
+
+@pytest.mark.parametrize("group", ["no spaces", "x" * 129, "ümlaut"])
+def test_an_account_group_no_discard_path_can_name_is_400(client: FlaskClient, group: str) -> None:
+    before = client.get("/__mock/instances").get_json()
+    response = client.post(URL, json={"state": PENDING, "params": {"accountGroupId": group}, "action": "setup"})
+    assert response.status_code == 400
+    assert "params.accountGroupId" in response.get_json()["error"]["message"]
+    assert client.get("/__mock/instances").get_json() == before
