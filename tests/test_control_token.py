@@ -59,7 +59,7 @@ def test_the_public_endpoint_and_cors_preflights_do_not_need_the_token(client: F
     preflight = client.options(
         "/__mock/instances", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"}
     )
-    assert preflight.status_code == 200
+    assert preflight.status_code == 204
 
 
 def test_without_a_token_the_control_api_is_open() -> None:
