@@ -32,6 +32,23 @@ OPTIONS = (
 )
 
 
+WHOLE_NUMBER_OPTIONS = (
+    (
+        "--contract-examples",
+        "CONTRACT_EXAMPLES",
+        str(DEFAULT_EXAMPLES),
+        f"example budget: generated cases per property test (default {DEFAULT_EXAMPLES})",
+    ),
+    ("--contract-seed", "CONTRACT_SEED", None, "seed for generated data; every run prints the one it used"),
+    (
+        "--contract-parallel",
+        "CONTRACT_PARALLEL",
+        str(DEFAULT_PARALLEL),
+        f"parallel discards in the concurrency test (default {DEFAULT_PARALLEL})",
+    ),
+)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("contract", "discard contract suite")
     for flag, env, help_text in OPTIONS:
@@ -43,29 +60,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[os.environ["CONTRACT_STATE_SETUP_HEADER"]] if os.environ.get("CONTRACT_STATE_SETUP_HEADER") else [],
         help="a header for provider-state calls, e.g. a control token; repeatable (env CONTRACT_STATE_SETUP_HEADER)",
     )
-    group.addoption(
-        "--contract-examples",
-        type=int,
-        default=int(os.environ.get("CONTRACT_EXAMPLES", DEFAULT_EXAMPLES)),
-        help=f"example budget: generated cases per property test (env CONTRACT_EXAMPLES, default {DEFAULT_EXAMPLES})",
-    )
-    group.addoption(
-        "--contract-seed",
-        type=int,
-        default=int(os.environ["CONTRACT_SEED"]) if os.environ.get("CONTRACT_SEED") else None,
-        help="seed for generated data; every run prints the one it used (env CONTRACT_SEED)",
-    )
+    for flag, env, default, help_text in WHOLE_NUMBER_OPTIONS:
+        # A string default goes through `type` like a typed value: a bad env value is a usage error.
+        group.addoption(flag, type=int, default=os.environ.get(env, default), help=f"{help_text} (env {env})")
     group.addoption(
         "--contract-no-shrink",
         action="store_true",
         default=os.environ.get("CONTRACT_NO_SHRINK", "") not in ("", "0", "false"),
         help="report failing examples as found, without minimising them: fails faster (env CONTRACT_NO_SHRINK)",
-    )
-    group.addoption(
-        "--contract-parallel",
-        type=int,
-        default=int(os.environ.get("CONTRACT_PARALLEL", DEFAULT_PARALLEL)),
-        help=f"parallel discards in the concurrency test (env CONTRACT_PARALLEL, default {DEFAULT_PARALLEL})",
     )
 
 
