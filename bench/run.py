@@ -26,7 +26,8 @@ from .load import LoadGenerator, ensure_wrk
 from .procs import install_cleanup
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_OUT = HERE / "results" / "latest.md"
+DEFAULT_OUT = HERE / "results" / "latest.md"  # the full run's table, committed and quoted in the README
+PARTIAL_OUT = HERE / "results" / "partial.md"  # --quick or --only runs: never over the full run's table
 SECTIONS = ("throughput", "scale", "suite")
 THROUGHPUT_INSTANCES = 100_000
 SCALE_SIZES = [10_000, 100_000, 1_000_000]
@@ -69,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="auto: wrk (installed from Debian's packages when missing and root), else the Python generator; "
         "python: the Python generator whatever is installed (default %(default)s)",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the table (default %(default)s)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"where to write the table (default {DEFAULT_OUT}; with --quick or --only, {PARTIAL_OUT})",
+    )
     return parser
 
 
@@ -81,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}", file=sys.stderr)
         return 2
     settings = QUICK if args.quick else FULL
+    if args.out is None:
+        args.out = PARTIAL_OUT if args.quick or set(sections) != set(SECTIONS) else DEFAULT_OUT
     install_cleanup()
     began = time.perf_counter()
     described = machine.describe()
