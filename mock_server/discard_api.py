@@ -1,8 +1,9 @@
 """The public endpoint: POST …/workflow-instances/{id}/discard.
 
 Checks run in CONTRACT.md's order, so a request that breaks several rules
-gets the answer for the first: authentication (401), permission (403),
-request validation (400), account-group access (403), scope (404), state (409).
+gets the answer for the first: the rate limit and injected faults (traffic.py,
+before this view), then authentication (401), permission (403), request
+validation (400), account-group access (403), scope (404), state (409).
 """
 
 from __future__ import annotations
