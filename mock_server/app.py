@@ -140,17 +140,6 @@ def _register_hooks(app: Flask) -> None:
                 # Flask would answer any OPTIONS; only CORS preflights deserve that.
                 raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods or ()))
 
-    if cors:
-
-        @app.after_request
-        def preflight_has_no_content(response: Response) -> Response:
-            """A preflight gets 204 and no body, as Prism answers, not Flask's empty text/html 200."""
-            if request.method == "OPTIONS" and response.status_code == 200 and request.url_rule is not None:
-                response.status_code = 204
-                response.set_data(b"")
-                del response.headers["Content-Type"]
-            return response
-
     @app.after_request
     def record(response: Response) -> Response:
         # Runs on every request: the request is looked up once, not once per attribute.
@@ -172,6 +161,17 @@ def _register_hooks(app: Flask) -> None:
             )
         log.info("%s %s %d %.1fms %s", method, path, status, elapsed_ms, trace_id)
         return response
+
+    if cors:  # registered after `record`, so it runs first: the journal and the log say 204
+
+        @app.after_request
+        def preflight_has_no_content(response: Response) -> Response:
+            """A preflight gets 204 and no body, as Prism answers, not Flask's empty text/html 200."""
+            if request.method == "OPTIONS" and response.status_code == 200 and request.url_rule is not None:
+                response.status_code = 204
+                response.set_data(b"")
+                del response.headers["Content-Type"]
+            return response
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -75,3 +75,9 @@ def test_with_cors_off_actual_responses_have_no_cors_headers(app_factory: Callab
     response = client.post(discard_path(), headers={**bearer(), "Origin": ORIGIN})
     assert response.status_code == 200
     assert not [name for name, _ in response.headers.items() if name.lower().startswith("access-control-")]
+
+
+def test_the_journal_records_a_preflight_as_the_204_it_was(client: FlaskClient) -> None:
+    client.options(discard_path(), headers=PREFLIGHT)
+    entries = client.get("/__mock/requests").get_json()["requests"]
+    assert [(e["method"], e["status"]) for e in entries] == [("OPTIONS", 204)]
