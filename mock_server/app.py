@@ -157,6 +157,9 @@ def _register_hooks(app: Flask) -> None:
                     "status": status,
                     "durationMs": round(elapsed_ms, 3),
                     "traceId": trace_id,
+                    # The answer too, so the journal shows whole exchanges (the console's detail view).
+                    "responseHeaders": dict(response.headers),
+                    "responseBody": b"" if response.is_streamed else response.get_data(),
                 }
             )
         log.info("%s %s %d %.1fms %s", method, path, status, elapsed_ms, trace_id)

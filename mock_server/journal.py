@@ -48,6 +48,8 @@ class RequestJournal:
 def _rendered(entry_id: int, stamp: float, entry: dict[str, Any]) -> dict[str, Any]:
     if isinstance(entry.get("headers"), dict):
         entry = {**entry, "headers": _redacted(entry["headers"])}
+    if isinstance(entry.get("responseBody"), bytes):  # kept as sent; decoded only when someone reads it
+        entry = {**entry, "responseBody": entry["responseBody"].decode("utf-8", "replace")}
     return {"id": entry_id, "time": datetime.fromtimestamp(stamp, UTC).isoformat(), **entry}
 
 

@@ -6,6 +6,7 @@ bounded, and free of the control API's own calls.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -85,6 +86,17 @@ def test_public_requests_are_recorded_with_status_and_trace_id(
     assert [e["traceId"] for e in entries] == [first.get_json()["traceId"], second.get_json()["traceId"]]
     assert entries[0]["headers"]["Authorization"] == "Bearer sk_test_execute"  # type: ignore[index]
     assert all(isinstance(e["durationMs"], float | int) for e in entries)
+
+
+def test_each_entry_holds_the_answer_as_sent(
+    client: FlaskClient, journal: Callable[..., list[dict[str, object]]]
+) -> None:
+    """The whole exchange: the answer's headers and body are the ones the client got."""
+    refused = client.post(discard_path(), headers={"Prefer": "code=429"})
+    [entry] = journal()
+    assert entry["status"] == 429
+    assert json.loads(entry["responseBody"]) == refused.get_json()  # type: ignore[arg-type]
+    assert entry["responseHeaders"]["Retry-After"] == refused.headers["Retry-After"]  # type: ignore[index]
 
 
 def test_control_calls_are_not_recorded(client: FlaskClient, journal: Callable[..., list[dict[str, object]]]) -> None:
