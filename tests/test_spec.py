@@ -16,13 +16,14 @@ from typing import Any
 
 import pytest
 import yaml
+from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from sonarly_openapi import SPEC_PATH
 from sonarly_openapi.spec import DISCARD_OPERATION, Spec
 
-from .helpers import ROOT, iter_examples, load_json
+from .helpers import EXECUTE_KEY, ROOT, iter_examples, load_json
 
 DOCS = load_json("docs_examples.json")
 DOCUMENTED_STATUSES = (200, 400, 401, 403, 404, 409, 429, 500, 502)
@@ -83,14 +84,81 @@ def test_parameter_and_schema_examples_match_their_schemas(spec: Spec) -> None:
     components = spec.document["components"]
     checked = 0
     for parameter in components["parameters"].values():
-        if "example" in parameter:
-            assert spec.validator(parameter["schema"]).is_valid(parameter["example"]), parameter["name"]
+        values = [parameter["example"]] if "example" in parameter else []
+        values += [spec.resolve(example)["value"] for example in parameter.get("examples", {}).values()]
+        for value in values:
+            assert spec.validator(parameter["schema"]).is_valid(value), parameter["name"]
             checked += 1
     for name, schema in components["schemas"].items():
         for example in schema.get("examples", []):
             assert spec.validator(schema).is_valid(example), name
             checked += 1
     assert checked >= 3
+
+
+def _request_examples(spec: Spec) -> dict[str, dict[str, Any]]:
+    """Example name -> {path parameter: value}, from the path parameters' named examples."""
+    named: dict[str, dict[str, Any]] = {}
+    for parameter in spec.operation().parameters:
+        raw = spec.resolve(spec.document["components"]["parameters"][parameter.name])
+        for name, example in raw.get("examples", {}).items():
+            named.setdefault(name, {})[parameter.name] = spec.resolve(example)["value"]
+    return named
+
+
+def test_every_request_example_names_a_response_example_and_fills_every_path_parameter(spec: Spec) -> None:
+    """Example-driven tools (Specmatic) pair a request example with the response example of the same name."""
+    responses = {name: (status, value) for status, name, value in iter_examples(spec, DISCARD_OPERATION)}
+    requests = _request_examples(spec)
+    assert "discarded" in requests, "the 200 example needs a request beside it: a positive case"
+    for name, values in requests.items():
+        assert name in responses, f"request example {name!r} has no response example of that name"
+        assert set(values) == {p.name for p in spec.operation().parameters}, name
+        status, body = responses[name]
+        if status == 200:
+            assert body["data"]["workflowInstanceId"] == values["workflowInstanceId"], name
+
+
+def test_the_request_example_is_a_positive_case_against_the_shipped_data(spec: Spec, client: FlaskClient) -> None:
+    """The paired request really gets its 200 from a fresh mock, and the answer is its example's instance."""
+    values = _request_examples(spec)["discarded"]
+    path = spec.operation().path_template.format(**values)
+    answer = client.post(path, headers={"Authorization": f"Bearer {EXECUTE_KEY}"})
+    assert answer.status_code == 200, answer.get_json()
+    example = {name: value for _, name, value in iter_examples(spec, DISCARD_OPERATION)}["discarded"]
+    assert answer.get_json()["data"]["leadStatus"]["leadId"] == example["data"]["leadStatus"]["leadId"]
+
+
+RFC_9110_RETRY_AFTER = {
+    "delay-seconds": ["0", "1", "120"],
+    "IMF-fixdate": ["Sun, 06 Nov 1994 08:49:37 GMT"],
+    "rfc850-date": ["Sunday, 06-Nov-94 08:49:37 GMT"],
+    "asctime-date": ["Sun Nov  6 08:49:37 1994", "Sun Nov 16 08:49:37 1994"],
+}
+
+
+def _retry_after_validator(spec: Spec) -> Any:
+    path, method = spec.operation().path_template, spec.operation().method.lower()
+    header = spec.document["paths"][path][method]["responses"]["429"]["headers"]["Retry-After"]
+    assert header.get("x-inferred") is True and header.get("x-inferred-reason"), "the header is an inferred rule"
+    return spec.validator(header["schema"])
+
+
+@pytest.mark.parametrize("form", sorted(RFC_9110_RETRY_AFTER))
+def test_retry_after_takes_every_rfc_9110_form_as_text_and_seconds_as_a_number(spec: Spec, form: str) -> None:
+    """Tools validate a header either as its text or as a number read from it: both must pass."""
+    validator = _retry_after_validator(spec)
+    for text in RFC_9110_RETRY_AFTER[form]:
+        assert validator.is_valid(text), text
+        if text.isdigit():
+            assert validator.is_valid(int(text)), text
+
+
+@pytest.mark.parametrize(
+    "text", ["-1", "1.5", "", "soon", "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 UTC"]
+)
+def test_retry_after_refuses_what_rfc_9110_does_not_allow(spec: Spec, text: str) -> None:
+    assert not _retry_after_validator(spec).is_valid(text)
 
 
 def test_a_wrong_example_fails_validation(spec: Spec) -> None:
