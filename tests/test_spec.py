@@ -224,3 +224,26 @@ def test_spectral_reports_errors_in_a_broken_document(tmp_path: Path) -> None:
     broken.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     errors = _spectral_errors(broken, tmp_path)
     assert any(e["code"] == "path-params" for e in errors), errors
+
+
+def _inferred_nodes(node: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    if isinstance(node, dict):
+        if "x-inferred" in node or "x-inferred-reason" in node:
+            found.append((where, node))
+        for key, value in node.items():
+            found += _inferred_nodes(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _inferred_nodes(value, f"{where}/{index}")
+    return found
+
+
+def test_every_inferred_constraint_says_why(spec: Spec) -> None:
+    """CONTRACT: inferred constraints carry `x-inferred: true` and a one-line reason, the header's included."""
+    nodes = _inferred_nodes(spec.document)
+    assert {where.rsplit("/", 1)[-1] for where, _ in nodes} >= {"Retry-After", "ObjectId", "ApprovalAction", "details"}
+    for where, node in nodes:
+        reason = node.get("x-inferred-reason")
+        assert node.get("x-inferred") is True and isinstance(reason, str) and reason.strip(), where
+        assert "\n" not in reason.strip(), where
