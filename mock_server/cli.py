@@ -12,8 +12,8 @@ from typing import Any
 
 from .app import ConfigError, create_app
 from .backends import MEMORY, SQLITE_PREFIX
-from .log_writer import BatchedStreamHandler
 from .seed import DataFileError
+from .serving.log_writer import BatchedStreamHandler
 from .sqlite_db import StoreOpenError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -175,7 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"state and inject faults. Set --control-token or ${CONTROL_TOKEN_ENV}.",
             file=sys.stderr,
         )
-    from .server import MockServer  # gunicorn is only needed to serve
+    from .serving.server import MockServer, PortUnavailable  # granian is only needed to serve
 
-    MockServer(app, args.host, args.port, workers=args.workers).run()
+    try:
+        MockServer(app, args.host, args.port, workers=args.workers).run()
+    except PortUnavailable as exc:
+        print(f"discard-mock: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -1,8 +1,11 @@
 """What only exists on the wire: oversized request lines and headers, malformed HTTP, chunked bodies.
 
-gunicorn rejects some of these before the app sees them; mock_server/server.py
-makes those answers wear the error envelope too. Raw sockets to the served
-mock on loopback, and after every request the instance list must be unchanged.
+The server's limits (mock_server/serving/limits.py: request line, header
+fields, body) are answered in the error envelope. What granian's HTTP parser
+cannot parse at all never reaches the app: it gets the parser's bare 400 (or
+431 past its buffer or its 100-field limit), no body, and the connection is
+closed, as README.md documents. Raw sockets to the served mock on loopback,
+and after every request the instance list must be unchanged.
 """
 
 from __future__ import annotations
@@ -37,17 +40,20 @@ class RawResponse:
 
 
 def send_raw(mock: MockProcess, data: bytes) -> RawResponse:
-    """Writes `data` as is and reads the answer until the server closes the connection."""
-    with socket.create_connection(mock.host_port, timeout=15) as sock:
+    """Writes `data` as is and reads the answer until the server closes the connection.
+
+    The write side stays open: the parser takes a client's half-close for the end of the
+    connection and drops the answer. Every request here asks for `Connection: close`.
+    """
+    with socket.create_connection(mock.host_port, timeout=30) as sock:
         sock.sendall(data)
-        sock.shutdown(socket.SHUT_WR)  # all sent: a truncated request ends here instead of waiting for more
         received = b""
         while chunk := sock.recv(65536):
             received += chunk
     head, _, payload = received.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     headers = {name.strip().lower(): value.strip() for name, _, value in (h.partition(":") for h in header_lines)}
-    return RawResponse(int(status_line.split()[1]), headers, json.loads(payload))
+    return RawResponse(int(status_line.split()[1]), headers, json.loads(payload) if payload else None)
 
 
 def instances(mock: MockProcess) -> list[dict[str, Any]]:
@@ -66,6 +72,17 @@ def assert_refused_on_the_wire(mock: MockProcess, data: bytes, status: int | tup
     assert response.status in expected, response
     assert is_json_content_type(response.headers.get("content-type")), response.headers
     assert_error_envelope(response.body)
+    assert instances(mock) == before, "a refused request changed the store"
+    return response
+
+
+def assert_refused_by_the_parser(mock: MockProcess, data: bytes, status: int) -> RawResponse:
+    """The documented answer to what cannot be parsed: the status alone, then the connection closes."""
+    before = instances(mock)
+    response = send_raw(mock, data)
+    assert response.status == status, response
+    assert response.headers.get("connection") == "close", response.headers
+    assert response.body is None, response
     assert instances(mock) == before, "a refused request changed the store"
     return response
 
@@ -89,9 +106,19 @@ def test_a_huge_authorization_header_is_431(served_mock: MockProcess) -> None:
     assert_refused_on_the_wire(served_mock, request(b"POST", DISCARD, header), 431)
 
 
-def test_too_many_header_fields_is_431(served_mock: MockProcess) -> None:
-    headers = AUTH + b"".join(b"X-H%d: v\r\n" % n for n in range(200))
+def test_header_fields_over_32_kb_in_all_are_431(served_mock: MockProcess) -> None:
+    headers = AUTH + b"".join(b"X-H%d: %s\r\n" % (n, b"v" * 4000) for n in range(9))
     assert_refused_on_the_wire(served_mock, request(b"POST", DISCARD, headers), 431)
+
+
+def test_too_many_header_fields_is_the_parsers_431(served_mock: MockProcess) -> None:
+    headers = AUTH + b"".join(b"X-H%d: v\r\n" % n for n in range(200))
+    assert_refused_by_the_parser(served_mock, request(b"POST", DISCARD, headers), 431)
+
+
+def test_a_head_past_the_parsers_buffer_is_its_431(served_mock: MockProcess) -> None:
+    headers = AUTH + b"".join(b"X-H%d: %s\r\n" % (n, b"v" * 8000) for n in range(12))
+    assert_refused_by_the_parser(served_mock, request(b"POST", DISCARD, headers), 431)
 
 
 @pytest.mark.parametrize(
@@ -99,30 +126,50 @@ def test_too_many_header_fields_is_431(served_mock: MockProcess) -> None:
     [
         b"GARBAGE\r\n\r\n",
         b"POST " + DISCARD + b" HTTP/2.0\r\n\r\n",
-        b"post " + DISCARD + b" HTTP/1.1\r\nHost: x\r\n\r\n",
         b"POST /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
         b"POST " + DISCARD + b" HTTP/1.1\r\nHost: x\r\nX Bad: y\r\n" + AUTH + b"\r\n",
         b"POST " + DISCARD + b" HTTP/1.1\r\nHost: x\r\n" + AUTH + b"Content-Length: 1\r\nContent-Length: 2\r\n\r\nab",
         b"POST " + DISCARD + b" HTTP/1.1\r\nHost: x\r\n" + AUTH + b"Content-Length: abc\r\n\r\n",
-        b"POST "
-        + DISCARD
-        + b" HTTP/1.1\r\nHost: x\r\n"
-        + AUTH
-        + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
     ],
     ids=[
         "garbage",
         "http2-line",
-        "lower-case-method",
         "non-utf8-path",
         "space-in-header-name",
         "conflicting-lengths",
         "bad-length",
-        "chunked-and-length",
     ],
 )
-def test_malformed_http_is_400_with_the_envelope(served_mock: MockProcess, data: bytes) -> None:
-    assert_refused_on_the_wire(served_mock, data, 400)
+def test_malformed_http_is_the_parsers_400(served_mock: MockProcess, data: bytes) -> None:
+    assert_refused_by_the_parser(served_mock, data, 400)
+
+
+def test_a_lower_case_method_is_400(served_mock: MockProcess) -> None:
+    """Methods are case-sensitive tokens (RFC 9110 9.1): `post` parses, and is not POST."""
+    data = b"post " + DISCARD + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + AUTH + b"\r\n"
+    response = assert_refused_on_the_wire(served_mock, data, 400)
+    assert response.body["error"]["details"] == "method"
+
+
+def test_chunked_and_length_is_read_as_chunked(served_mock: MockProcess) -> None:
+    """RFC 9112 6.3: Transfer-Encoding wins over Content-Length; the request is then closed."""
+    ids = fresh_pending(served_mock)
+    headers = AUTH + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n"
+    response = assert_refused_on_the_wire(
+        served_mock, request(b"POST", path_of(ids).encode(), headers, chunked(b"abc")), 400
+    )
+    assert response.body["error"]["details"] == "body"
+
+
+def test_a_body_over_the_limit_is_413(served_mock: MockProcess) -> None:
+    data = request(b"POST", b"/__mock/provider-states", b"Content-Length: 70000\r\n", b"x" * 70000)
+    assert_refused_on_the_wire(served_mock, data, 413)
+
+
+def test_a_chunked_body_over_the_limit_is_413(served_mock: MockProcess) -> None:
+    body = b"".join(chunked(b"x" * 16000)[:-5] for _ in range(5)) + b"0\r\n\r\n"
+    data = request(b"POST", b"/__mock/provider-states", b"Transfer-Encoding: chunked\r\n", body)
+    assert_refused_on_the_wire(served_mock, data, 413)
 
 
 def chunked(body: bytes) -> bytes:
@@ -145,7 +192,7 @@ def test_a_chunked_body_is_400_and_discards_nothing(served_mock: MockProcess) ->
     assert response.body["error"]["details"] == "body"
 
 
-@pytest.mark.parametrize("bad_chunks", [b"zz\r\nhello\r\n0\r\n\r\n", b"5\r\nhello", b"3\r\nhello\r\n0\r\n\r\n"])
+@pytest.mark.parametrize("bad_chunks", [b"5\r\nhello\r\nzz\r\n\r\n", b"3\r\nhello\r\n0\r\n\r\n"])
 def test_a_malformed_chunked_body_is_400_not_500(served_mock: MockProcess, bad_chunks: bytes) -> None:
     ids = fresh_pending(served_mock)
     headers = AUTH + b"Transfer-Encoding: chunked\r\n"
@@ -153,8 +200,19 @@ def test_a_malformed_chunked_body_is_400_not_500(served_mock: MockProcess, bad_c
 
 
 def test_a_malformed_chunked_body_to_the_control_api_is_400_not_500(served_mock: MockProcess) -> None:
-    data = request(b"POST", b"/__mock/provider-states", b"Transfer-Encoding: chunked\r\n", b"zz\r\n{}\r\n0\r\n\r\n")
+    data = request(b"POST", b"/__mock/provider-states", b"Transfer-Encoding: chunked\r\n", b"2\r\n{}\r\nzz\r\n\r\n")
     assert_refused_on_the_wire(served_mock, data, 400)
+
+
+def test_a_content_length_body_that_ends_early_is_400(served_mock: MockProcess) -> None:
+    """The client closes its side after 3 of 10 bytes: the body is cut short, never used."""
+    data = request(b"POST", b"/__mock/provider-states", b"Content-Length: 10\r\n", b'{"a"')
+    with socket.create_connection(served_mock.host_port, timeout=30) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        received = sock.recv(65536)
+    # The parser takes the half-close for the connection's end: no answer, or the envelope's 400.
+    assert received == b"" or received.startswith(b"HTTP/1.1 400"), received
 
 
 def test_an_empty_chunked_body_is_no_body(served_mock: MockProcess) -> None:
