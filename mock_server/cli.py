@@ -7,11 +7,14 @@ import ipaddress
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .app import ConfigError, create_app
+from flask import Flask
+
+from .app import CONTROL_PREFIX, ConfigError, create_app
 from .backends import MEMORY, SQLITE_PREFIX
+from .context import EXTENSION_KEY
 from .seed import DataFileError
 from .serving.log_writer import BatchedStreamHandler
 from .sqlite_db import StoreOpenError
@@ -132,6 +135,25 @@ def _lighter_log_records() -> None:
     logging.logMultiprocessing = False
 
 
+def _runs_inline(app: Flask, store: str) -> Callable[[dict[str, Any]], bool] | None:
+    """Which requests never wait on anything, so the server may run them on its event loop's thread.
+
+    With the memory store, a request to the endpoint only computes, unless a latency fault is
+    in force (it sleeps). Control calls may take long (a reset reloads every seeded instance),
+    and the other stores wait on locks or the network: those run on the thread pool.
+    """
+    if store != MEMORY:
+        return None
+    faults = app.extensions[EXTENSION_KEY].faults
+
+    def runs_inline(environ: dict[str, Any]) -> bool:
+        if environ["PATH_INFO"].startswith(CONTROL_PREFIX):
+            return False
+        return faults is None or not any(fault.latency_ms for fault in faults.active())
+
+    return runs_inline
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -178,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .serving.server import MockServer, PortUnavailable  # granian is only needed to serve
 
     try:
-        MockServer(app, args.host, args.port, workers=args.workers).run()
+        MockServer(app, args.host, args.port, workers=args.workers, runs_inline=_runs_inline(app, args.store)).run()
     except PortUnavailable as exc:
         print(f"discard-mock: {exc}", file=sys.stderr)
         return 2

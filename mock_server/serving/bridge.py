@@ -69,10 +69,25 @@ def refusal_body(refusal: Refusal) -> bytes:
 class RsgiBridge:
     """An RSGI application that serves a WSGI app (the mock's Flask app) on a pool of threads."""
 
-    def __init__(self, app: WsgiApp, limits: ServeLimits, threads: int) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        limits: ServeLimits,
+        threads: int,
+        runs_inline: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """`runs_inline(environ)` says whether the app answers this request without waiting on anything.
+
+        Such a request runs on the event loop's own thread: no hand-off to a pool thread and back,
+        which is a third of a short request's cost on a busy worker. Anything that may wait (a
+        latency fault's sleep, a lock shared with other processes, a network store) must go to
+        the pool, or it would hold up every connection of the worker. Default: every request to
+        the pool.
+        """
         self.app = app
         self.limits = limits
         self.threads = threads
+        self.runs_inline = runs_inline or _never
         self._pool: ThreadPoolExecutor | None = None
 
     # RSGI ------------------------------------------------------------------
@@ -99,7 +114,10 @@ class RsgiBridge:
         environ["wsgi.input"] = io.BytesIO(body)
         if self._pool is None:  # served without __rsgi_init__ (never by granian): make one now
             self.__rsgi_init__(asyncio.get_running_loop())
-        status, headers, payload = await asyncio.get_running_loop().run_in_executor(self._pool, self._call, environ)
+        if self.runs_inline(environ):
+            status, headers, payload = self._call(environ)
+        else:
+            status, headers, payload = await asyncio.get_running_loop().run_in_executor(self._pool, self._call, environ)
         protocol.response_bytes(status, headers, payload)
 
     # The request -------------------------------------------------------------
@@ -201,6 +219,10 @@ class RsgiBridge:
                 close()
         status, headers = started
         return int(status[:3]), headers, payload
+
+
+def _never(environ: dict[str, Any]) -> bool:
+    return False
 
 
 def _printable(text: str) -> str:

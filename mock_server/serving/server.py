@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import socket
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -67,8 +68,18 @@ class _GranianServer(MPServer):
 class MockServer:
     """The mock's Flask app served by granian, `workers` processes sharing one listening socket."""
 
-    def __init__(self, app: Flask, host: str, port: int, workers: int = 1, limits: ServeLimits | None = None) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        host: str,
+        port: int,
+        workers: int = 1,
+        limits: ServeLimits | None = None,
+        runs_inline: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """`runs_inline`: see RsgiBridge; None runs every request on the thread pool."""
         self.app = app
+        self.runs_inline = runs_inline
         self.host = host
         self.port = port
         self.workers = workers
@@ -77,7 +88,7 @@ class MockServer:
     def run(self) -> None:
         """Serves until Ctrl-C or SIGTERM; raises PortUnavailable when the address cannot be listened on."""
         # The bridge, and the app in it, reach the workers by fork, as built: nothing is pickled or rebuilt.
-        bridge = RsgiBridge(self.app, self.limits, THREADS_PER_WORKER)
+        bridge = RsgiBridge(self.app, self.limits, THREADS_PER_WORKER, self.runs_inline)
         server = _GranianServer(
             "discard-mock",
             address=self.host,
