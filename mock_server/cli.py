@@ -16,6 +16,7 @@ from .app import CONTROL_PREFIX, ConfigError, create_app
 from .backends import MEMORY, SQLITE_PREFIX
 from .context import EXTENSION_KEY
 from .seed import DataFileError
+from .serving.limits import ServeLimits
 from .serving.log_writer import BatchedStreamHandler
 from .sqlite_db import StoreOpenError
 
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_at_least(1),
         default=1,
-        help="worker processes (gunicorn); more than 1 needs --store sqlite:PATH (default %(default)s)",
+        help="worker processes; more than 1 needs --store sqlite:PATH (default %(default)s)",
     )
     serve.add_argument(
         "--control-token",
@@ -59,6 +60,52 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="control calls must send 'Authorization: Bearer TOKEN' or 'X-Mock-Control-Token: TOKEN'; "
         f"set it whenever the mock is reachable beyond loopback (default: ${CONTROL_TOKEN_ENV}, else none)",
+    )
+    limits = serve.add_argument_group(
+        "request limits (over them: the error envelope with 408, 413, 414 or 431; see README.md)"
+    )
+    defaults = ServeLimits()
+    limits.add_argument(
+        "--max-request-line",
+        type=_at_least(256),
+        default=defaults.max_request_line,
+        metavar="BYTES",
+        help="longest request target, path and query (default %(default)s)",
+    )
+    limits.add_argument(
+        "--max-header-field",
+        type=_at_least(256),
+        default=defaults.max_header_field,
+        metavar="BYTES",
+        help="longest header field, name and value (default %(default)s)",
+    )
+    limits.add_argument(
+        "--max-header-bytes",
+        type=_at_least(1024),
+        default=defaults.max_header_bytes,
+        metavar="BYTES",
+        help="all header fields of a request together (default %(default)s)",
+    )
+    limits.add_argument(
+        "--max-body-bytes",
+        type=_at_least(1024),
+        default=defaults.max_body_bytes,
+        metavar="BYTES",
+        help="largest request body (default %(default)s)",
+    )
+    limits.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=defaults.header_timeout,
+        metavar="SECONDS",
+        help="time a client has to send a request's head; then its connection is closed (default %(default)s)",
+    )
+    limits.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=defaults.body_timeout,
+        metavar="SECONDS",
+        help="time a client has to send a request's body once its head has arrived; then 408 (default %(default)s)",
     )
     faults = serve.add_argument_group("faults and limits (on the discard endpoint only)")
     faults.add_argument("--latency", type=_at_least(0), default=0, metavar="MS", help="delay every request by MS")
@@ -91,6 +138,27 @@ def _at_least(minimum: int) -> Any:
         return value
 
     return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0.1 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be from 0.1 to 3600 seconds, got {value:g}")
+    return value
+
+
+def _serve_limits(args: argparse.Namespace) -> ServeLimits:
+    return ServeLimits(
+        max_request_line=args.max_request_line,
+        max_header_field=args.max_header_field,
+        max_header_bytes=args.max_header_bytes,
+        max_body_bytes=args.max_body_bytes,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+    )
 
 
 def _probability(text: str) -> float:
@@ -200,7 +268,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .serving.server import MockServer, PortUnavailable  # granian is only needed to serve
 
     try:
-        MockServer(app, args.host, args.port, workers=args.workers, runs_inline=_runs_inline(app, args.store)).run()
+        MockServer(
+            app,
+            args.host,
+            args.port,
+            workers=args.workers,
+            limits=_serve_limits(args),
+            runs_inline=_runs_inline(app, args.store),
+        ).run()
     except PortUnavailable as exc:
         print(f"discard-mock: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,100 @@
+"""Slow, stalled and hostile clients cost the server connections, never its service.
+
+Each test starts its own `discard-mock serve` on a loopback port, opens
+hundreds of connections that send a request's head or body and then stop,
+and asserts that ordinary requests are still answered meanwhile (within a
+generous timeout: behaviour, not speed, is asserted here; bench/ measures the
+latencies). Counts and waits are bounded so the file runs in seconds.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from .helpers import PENDING_STATE, path_of
+from .served import MockProcess, served
+
+SLOW_HEADERS = 200
+STALLED_BODIES = 200  # half with a Content-Length, half chunked
+NORMAL_REQUESTS = 20
+ANSWER_TIMEOUT = 10.0  # seconds; an answer that waits for the slow clients to give up would take far longer
+
+
+@contextmanager
+def open_connections(mock: MockProcess, partial_requests: list[bytes]) -> Iterator[list[socket.socket]]:
+    """One connection per partial request, sent and left hanging; all closed on the way out."""
+    with ExitStack() as stack:
+        sockets = []
+        for data in partial_requests:
+            sock = stack.enter_context(socket.create_connection(mock.host_port, timeout=ANSWER_TIMEOUT))
+            sock.sendall(data)
+            sockets.append(sock)
+        yield sockets
+
+
+def slow_heads(path: str, count: int) -> list[bytes]:
+    """Request heads cut off mid-header, as a client that sends a header line every few seconds."""
+    return [f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-{n}: ".encode() for n in range(count)]
+
+
+def stalled_bodies(path: str, count: int) -> list[bytes]:
+    """Complete heads whose bodies stop after a few bytes: half with a Content-Length, half chunked."""
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    with_length = (head + 'Content-Length: 100\r\n\r\n{"state": ').encode()
+    chunked = (head + 'Transfer-Encoding: chunked\r\n\r\n10\r\n{"state": ').encode()
+    return [with_length if n % 2 else chunked for n in range(count)]
+
+
+def fresh_pending(mock: MockProcess) -> dict[str, str]:
+    status, _, body = mock.call("POST", "/__mock/provider-states", body={"state": PENDING_STATE})
+    assert status in (200, 201), body
+    return body
+
+
+def test_hundreds_of_slow_and_stalled_clients_do_not_hold_up_a_discard() -> None:
+    with served("--quiet") as mock:
+        ids = [fresh_pending(mock) for _ in range(NORMAL_REQUESTS)]
+        hostile = slow_heads(path_of(ids[0]), SLOW_HEADERS) + stalled_bodies("/__mock/provider-states", STALLED_BODIES)
+        with open_connections(mock, hostile):
+            answers = [mock.discard(instance)[0] for instance in ids]
+            # Every one answered, in the envelope's way: discarded now, and a repeat is a conflict.
+            assert answers == [200] * NORMAL_REQUESTS
+            assert mock.discard(ids[0])[0] == 409
+            # The control API, whose bodies the stalled clients were sending, answers too.
+            assert fresh_pending(mock)["workflowInstanceId"]
+
+
+def test_the_same_with_several_workers(tmp_path: object) -> None:
+    """With shared stores each worker holds its share of the slow connections, and all keep serving."""
+    database = f"{tmp_path}/store.sqlite3"
+    with served("--quiet", "--workers", "2", "--store", f"sqlite:{database}") as mock:
+        ids = [fresh_pending(mock) for _ in range(5)]
+        hostile = slow_heads(path_of(ids[0]), 100) + stalled_bodies("/__mock/provider-states", 100)
+        with open_connections(mock, hostile):
+            assert [mock.discard(instance)[0] for instance in ids] == [200] * 5
+
+
+def test_a_stalled_body_is_answered_408_once_its_time_is_up() -> None:
+    with (
+        served("--quiet", "--body-timeout", "1") as mock,
+        open_connections(mock, stalled_bodies("/__mock/provider-states", 2)) as sockets,
+    ):
+        for sock in sockets:
+            answer = sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 408 "), answer
+            assert b'"success":false' in answer and b'"details":"body"' in answer, answer
+
+
+def test_a_slow_head_is_closed_once_its_time_is_up() -> None:
+    with served("--quiet", "--header-timeout", "1") as mock:
+        with open_connections(mock, slow_heads("/", 2)) as sockets:
+            for sock in sockets:
+                # The parser gives up on the head: its 408, or no answer at all, then the close.
+                received = b""
+                while chunk := sock.recv(65536):
+                    received += chunk
+                assert received == b"" or received.startswith(b"HTTP/1.1 408 "), received
+        # and the server still serves.
+        assert mock.call("GET", "/__mock/requests")[0] == 200
