@@ -12,13 +12,14 @@ from typing import Any
 
 from flask import Flask
 
-from .app import CONTROL_PREFIX, ConfigError, create_app
-from .backends import MEMORY, SQLITE_PREFIX
+from .app import create_app
+from .config import ConfigError
 from .context import EXTENSION_KEY
+from .control import PREFIX as CONTROL_PREFIX
 from .seed import DataFileError
 from .serving.limits import ServeLimits
 from .serving.log_writer import BatchedStreamHandler
-from .sqlite_db import StoreOpenError
+from .storage import ENGINES, MEMORY, StoreOpenError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010  # Prism's default, so frontend configs carry over
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--store",
         default=MEMORY,
-        metavar=f"{MEMORY}|{SQLITE_PREFIX}PATH",
+        metavar="|".join(engine.form for engine in ENGINES),
         help="where instances, faults and rate-limit buckets live: memory (this process, gone at exit) or "
         "a SQLite file that survives restarts and that every worker shares (default %(default)s)",
     )
@@ -225,7 +226,7 @@ def _runs_inline(app: Flask, store: str) -> Callable[[dict[str, Any]], bool] | N
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.workers > 1 and not args.store.startswith(SQLITE_PREFIX):
+    if args.workers > 1 and args.store == MEMORY:
         print(
             f"discard-mock: --workers {args.workers} needs a shared store. With --store {args.store} each worker "
             "process would keep its own copy of the instances, so a discard answered by one worker would not "

@@ -1,4 +1,4 @@
-"""What one mock app holds: its spec, data, store and journal.
+"""What one mock app holds: its spec, data, storage and journal.
 
 One `MockContext` per app (in `app.extensions`), so several apps with
 different data or stores can live in one process, as tests need.
@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from jsonschema import Draft202012Validator
 
 from sonarly_openapi.spec import Operation, Spec
 
-from .auth import Keyring
-from .fault_registry import FaultRegistry
+from .control.provider_states import ProviderStates
 from .journal import RequestJournal
-from .provider_states import ProviderStates
 from .seed import SeedData
-from .store import InstanceStore
+from .storage import FaultRegistry, InstanceStore, Storage
 
 EXTENSION_KEY = "discard_mock"
 
@@ -27,11 +26,18 @@ class MockContext:
     spec: Spec
     operation: Operation
     seed: SeedData
-    store: InstanceStore
-    keyring: Keyring
+    storage: Storage
     journal: RequestJournal
     provider_states: ProviderStates
-    faults: FaultRegistry | None = None  # None: no fault can ever be set (no control API, no flags)
+    instance_validator: Draft202012Validator  # what POST /__mock/instances accepts, compiled once
+
+    @property
+    def instances(self) -> InstanceStore:
+        return self.storage.instances
+
+    @property
+    def faults(self) -> FaultRegistry:
+        return self.storage.faults
 
 
 def mock_context() -> MockContext:

@@ -1,26 +1,23 @@
-"""The discard rules, free of HTTP and storage.
+"""The discard rule, free of HTTP and storage, written once.
 
-Everything here is a pure function of an instance and a request's path IDs, so
-the same rules serve every store (in memory, SQLite) and every test.
+A discard is a `ConditionalUpdate`: what the instance must be (in the path's
+scope, pending approval) and what it becomes. Every store (memory, SQLite,
+Redis) applies such an update in one atomic step and knows nothing of the
+rule; what an instance becomes is read from the spec's example of a discard,
+so the rule, the spec and the answers cannot disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
-WORKFLOW_STATUSES = (
-    "pending",
-    "waiting",
-    "completed",
-    "stopped",
-    "not_started",
-    "not_in_campaign",
-    "not_eligible",
-)
-DISCARDED_STATUS = "stopped"
-DISCARD_STOP_REASON = "CONTENT_DISCARDED"
-DISCARD_ACTION = "discarded"
+from sonarly_openapi.spec import Spec
+
+PENDING_APPROVAL: Mapping[str, object] = MappingProxyType({"has_pending_approval": True})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,34 +95,117 @@ def locate(instance: Instance | None, account_group_id: str, campaign_id: str, w
     return instance
 
 
-def can_discard(instance: Instance) -> bool:
-    """Only content waiting at the approval gate can be discarded."""
-    return instance.has_pending_approval
+INSTANCE_FIELDS = frozenset(f.name for f in fields(Instance))
 
 
-def discarded(instance: Instance) -> Instance:
-    """The instance after a discard: stopped, gate closed, never 'completed'.
+@dataclass(frozen=True)
+class ConditionalUpdate:
+    """Set `assign` on an instance whose fields equal `expect`, as one step; otherwise change nothing.
 
-    Raises NotPendingApproval when there is nothing to discard, so a repeat of
-    a successful discard is refused rather than answered twice.
+    Plain data (field names and values), so each store can express it in its
+    own terms (a dict under a lock, one SQL UPDATE, one Lua script).
     """
-    if not can_discard(instance):
-        raise NotPendingApproval(instance)
-    return replace(
-        instance,
-        workflow_status=DISCARDED_STATUS,
-        workflow_stop_reason=DISCARD_STOP_REASON,
-        has_pending_approval=False,
+
+    workflow_instance_id: str
+    expect: Mapping[str, object]
+    assign: Mapping[str, object]
+
+    def __post_init__(self) -> None:
+        unknown = (set(self.expect) | set(self.assign)) - INSTANCE_FIELDS
+        if unknown:
+            raise ValueError(f"not instance fields: {sorted(unknown)}")
+
+    def matches(self, instance: Instance | None) -> bool:
+        return (
+            instance is not None
+            and instance.workflow_instance_id == self.workflow_instance_id
+            and all(getattr(instance, name) == value for name, value in self.expect.items())
+        )
+
+    def applied(self, instance: Instance) -> Instance:
+        return replace(instance, **self.assign)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class DiscardRule:
+    """What a discard requires and what it does.
+
+    It requires an instance in the path's scope that is pending approval; it
+    sets the leadStatus fields the spec's example of a discard shows (stopped,
+    CONTENT_DISCARDED, gate closed; never 'completed', which would pretend the
+    content was sent) and answers with the example's action.
+    """
+
+    action: str
+    assign: Mapping[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_spec(cls, spec: Spec) -> DiscardRule:
+        data = spec.operation().success_example()["data"]
+        status = data["leadStatus"]
+        return cls(
+            action=data["action"],
+            assign=MappingProxyType(
+                {
+                    "workflow_status": status["workflowStatus"],
+                    "workflow_stop_reason": status["workflowStopReason"],
+                    "has_pending_approval": status["hasPendingApproval"],
+                }
+            ),
+        )
+
+    def update(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> ConditionalUpdate:
+        return ConditionalUpdate(
+            workflow_instance_id,
+            expect={"account_group_id": account_group_id, "campaign_id": campaign_id, **PENDING_APPROVAL},
+            assign=self.assign,
+        )
+
+    def discard(
+        self,
+        update_if: Callable[[ConditionalUpdate], tuple[Instance | None, bool]],
+        account_group_id: str,
+        campaign_id: str,
+        workflow_instance_id: str,
+    ) -> Instance:
+        """The discarded instance, through a store's atomic `update_if`; NotFound or NotPendingApproval otherwise."""
+        current, applied = update_if(self.update(account_group_id, campaign_id, workflow_instance_id))
+        if applied and current is not None:
+            return current
+        raise self.refusal(current, account_group_id, campaign_id, workflow_instance_id)
+
+    def refusal(
+        self, current: Instance | None, account_group_id: str, campaign_id: str, workflow_instance_id: str
+    ) -> DiscardRefused:
+        """Why an update that matched nothing was refused: out of scope (404), or not pending (409)."""
+        try:
+            return NotPendingApproval(locate(current, account_group_id, campaign_id, workflow_instance_id))
+        except NotFound as not_found:
+            return not_found
+
+    def result(self, instance: Instance) -> dict[str, Any]:
+        """The `data` of a 200 answer for a discarded instance."""
+        return {
+            "action": self.action,
+            "workflowInstanceId": instance.workflow_instance_id,
+            "leadStatus": instance.lead_status(),
+        }
+
+
+@cache
+def shipped_rule() -> DiscardRule:
+    """The rule of the spec that ships in the package (for callers without a spec of their own)."""
+    return DiscardRule.from_spec(Spec.load())
+
+
+def discarded(instance: Instance, rule: DiscardRule | None = None) -> Instance:
+    """The instance after a discard in its own scope; NotPendingApproval when nothing waits at its gate."""
+    update = (rule or shipped_rule()).update(
+        instance.account_group_id, instance.campaign_id, instance.workflow_instance_id
     )
-
-
-def discard_result(instance: Instance) -> dict[str, Any]:
-    """The `data` of a 200 answer for a discarded instance."""
-    return {
-        "action": DISCARD_ACTION,
-        "workflowInstanceId": instance.workflow_instance_id,
-        "leadStatus": instance.lead_status(),
-    }
+    if not update.matches(instance):
+        raise NotPendingApproval(instance)
+    return update.applied(instance)
 
 
 def _camel(name: str) -> str:

@@ -76,6 +76,11 @@ class Injection:
     error: Fault | None
 
 
+def error_statuses(documented: Iterable[int]) -> tuple[int, ...]:
+    """The statuses a fault may answer with: the endpoint's documented errors."""
+    return tuple(status for status in documented if status >= 400)
+
+
 def new_fault_id() -> str:
     return "flt_" + secrets.token_hex(6)
 

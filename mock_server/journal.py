@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections import deque
 from datetime import UTC, datetime
 from typing import Any
+
+from flask import Flask, Response, g, request
+
+log = logging.getLogger("discard_mock")
 
 REDACTED_HEADERS = frozenset({"cookie"})
 
@@ -55,3 +60,36 @@ def _rendered(entry_id: int, stamp: float, entry: dict[str, Any]) -> dict[str, A
 
 def _redacted(headers: dict[str, Any]) -> dict[str, Any]:
     return {name: "[redacted]" if name.lower() in REDACTED_HEADERS else value for name, value in headers.items()}
+
+
+def init_app(app: Flask, journal: RequestJournal, *, skip_prefix: str) -> None:
+    """Times every request; records those outside `skip_prefix` (the control API) and logs one line for each."""
+
+    @app.before_request
+    def start_clock() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        # Runs on every request: the request is looked up once, not once per attribute.
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        trace_id = g.get("trace_id", "-")
+        method, path, status = req.method, req.path, response.status_code
+        if not path.startswith(skip_prefix):
+            journal.record(
+                {
+                    "method": method,
+                    "path": path,
+                    "query": req.query_string.decode("latin-1"),
+                    "headers": dict(req.headers),
+                    "status": status,
+                    "durationMs": round(elapsed_ms, 3),
+                    "traceId": trace_id,
+                    # The answer too, so the journal shows whole exchanges (the console's detail view).
+                    "responseHeaders": dict(response.headers),
+                    "responseBody": b"" if response.is_streamed else response.get_data(),
+                }
+            )
+        log.info("%s %s %d %.1fms %s", method, path, status, elapsed_ms, trace_id)
+        return response

@@ -10,7 +10,15 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .request_parts import bearer_token
+
+if TYPE_CHECKING:
+    from .storage.interfaces import BucketStore
 
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*$")
@@ -37,9 +45,6 @@ class RateLimit:
         if burst < 1:
             raise ValueError(f"rate limit burst must be at least 1; got {burst}")
         return cls(per_second=count / _UNITS[match.group(2)], burst=burst)
-
-    def describe(self) -> str:
-        return f"{self.per_second:g} requests/s, burst {self.burst}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +75,19 @@ def rate_key(authorization: str | None, client_address: str | None) -> str:
 
     Hashed, so the store file never holds API keys.
     """
-    token = (authorization or "").strip()
-    scheme, _, rest = token.partition(" ")
-    if scheme.lower() == "bearer" and rest.strip():
-        token = rest.strip()
+    token = bearer_token(authorization) or (authorization or "").strip()
     raw = f"key:{token}" if token else f"addr:{client_address or '-'}"
     return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+class RateLimiter:
+    """A limit, the buckets it draws from, and the clock it reads (injectable, for tests)."""
+
+    def __init__(self, limit: RateLimit, buckets: BucketStore, clock: Callable[[], float] = time.time) -> None:
+        self.limit = limit
+        self._buckets = buckets
+        self._clock = clock
+
+    def check(self, key: str) -> float | None:
+        """None when the request may pass, else the seconds until it could."""
+        return self._buckets.take(key, self.limit, self._clock())

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,8 @@ from jsonschema import Draft202012Validator
 
 from sonarly_openapi.spec import Spec
 
-from .auth import ApiKey
 from .domain import Instance
+from .endpoint.keys import ApiKey
 
 DEFAULT_DATA = files("mock_server.data") / "seed.json"
 _DATA_SCHEMA = json.loads((files("mock_server.data") / "seed.schema.json").read_text("utf-8"))
@@ -51,9 +51,8 @@ def _from_spec(spec: Spec) -> dict[str, Any]:
     return {"workflowStatus": {"enum": list(spec.workflow_statuses)}, **spec.path_parameter_schemas()}
 
 
-@cache
 def instance_validator(spec: Spec) -> Draft202012Validator:
-    """Validates one instance document against the data file's schema and the spec (compiled once per spec)."""
+    """Validates one instance document against the data file's schema and the spec (compile once, keep it)."""
     schema = json.loads(json.dumps(_DATA_SCHEMA["$defs"]["instance"]))
     schema["properties"].update(_from_spec(spec))
     return Draft202012Validator(schema)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,10 @@ class Operation:
     def documented_statuses(self) -> tuple[int, ...]:
         return tuple(sorted(self.examples))
 
+    def success_example(self) -> dict[str, Any]:
+        """The first example of the 200 answer: what a discard does, as the spec shows it."""
+        return next(iter(self.examples[200].values()))
+
 
 class Spec:
     """The parsed document, and validators over its schemas."""
@@ -79,6 +83,12 @@ class Spec:
     def load(cls, path: str | Path | None = None) -> Spec:
         source = Path(path) if path else SPEC_PATH
         return cls(yaml.safe_load(source.read_text(encoding="utf-8")))
+
+    @classmethod
+    @cache
+    def shipped(cls) -> Spec:
+        """The spec in the package, parsed once per process (parsing is most of an app's start-up)."""
+        return cls.load()
 
     def resolve(self, node: Any) -> Any:
         """Follows a local `$ref` (of this object, not of its children)."""
@@ -97,6 +107,12 @@ class Spec:
         path, method = self._locate(operation_id)
         response = self.resolve(self.document["paths"][path][method]["responses"][str(status)])
         return self.validator(response["content"]["application/json"]["schema"])
+
+    @cached_property
+    def provider_states(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """State name -> workflowStatus -> the instance's other leadStatus fields (`x-provider-states`)."""
+        path, method = self._locate(DISCARD_OPERATION)
+        return self.document["paths"][path][method]["x-provider-states"]["states"]
 
     @cached_property
     def workflow_statuses(self) -> tuple[str, ...]:

@@ -11,8 +11,7 @@ import io
 import itertools
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,11 +20,15 @@ from flask import Flask, Response, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mock_server import create_app
-from mock_server.auth import ApiKey, Keyring
 from mock_server.context import EXTENSION_KEY, MockContext
-from mock_server.domain import Instance, NotFound, NotPendingApproval, discarded, locate
+from mock_server.domain import PENDING_APPROVAL, ConditionalUpdate, Instance, NotPendingApproval, shipped_rule
+from mock_server.endpoint import DiscardEndpoint
+from mock_server.endpoint.keys import ApiKey, Keyring
 from mock_server.envelope import ApiError
-from mock_server.store import MemoryInstanceStore
+from mock_server.storage import Storage
+from mock_server.storage.memory import MemoryBuckets, MemoryFaultRegistry, MemoryInstanceStore
+
+PENDING_IGNORED = {name: not value for name, value in PENDING_APPROVAL.items()}
 
 
 def _context(app: Flask) -> MockContext:
@@ -44,11 +47,13 @@ def _rewrite_json(app: Flask, change: Callable[[dict[str, Any], int], None]) -> 
         return response
 
 
-def _replace_store(app: Flask, store: MemoryInstanceStore) -> None:
-    ctx = _context(app)
-    store.replace_all(ctx.store.instances())
-    ctx.store = store
-    ctx.provider_states._store = store
+def _endpoint(app: Flask) -> DiscardEndpoint:
+    return app.view_functions["discard_api." + _context(app).operation.operation_id]
+
+
+def _with_store(store_class: type[MemoryInstanceStore]) -> Mapping[str, Any]:
+    """The app's settings for a mock on a store of `store_class` (the STORE factory extension point)."""
+    return {"STORE": lambda seed: Storage(store_class(seed), MemoryFaultRegistry(), MemoryBuckets())}
 
 
 # Broken variants: each must make the suite fail.
@@ -57,57 +62,57 @@ def _replace_store(app: Flask, store: MemoryInstanceStore) -> None:
 class IdempotentStore(MemoryInstanceStore):
     """A repeat discard answers 200 again instead of 409."""
 
-    def discard(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
-        current = locate(self.get(workflow_instance_id), account_group_id, campaign_id, workflow_instance_id)
-        if current.has_pending_approval:
-            return super().discard(account_group_id, campaign_id, workflow_instance_id)
-        return current
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        current, applied = super().update_if(update)
+        in_scope = ConditionalUpdate(update.workflow_instance_id, {**update.expect, **PENDING_IGNORED}, {})
+        return current, applied or in_scope.matches(current)
 
 
 class CompletingStore(MemoryInstanceStore):
     """Marks a discarded instance 'completed', as if its content had been sent."""
 
-    def discard(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
-        done = super().discard(account_group_id, campaign_id, workflow_instance_id)
-        completed = replace(done, workflow_status="completed", workflow_stop_reason=None)
-        self.replace_one(completed)
-        return completed
-
-    def replace_one(self, instance: Instance) -> None:
-        self._by_id[instance.workflow_instance_id] = instance
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        completed = {**update.assign, "workflow_status": "completed", "workflow_stop_reason": None}
+        return super().update_if(replace(update, assign=completed))
 
 
 class UnscopedStore(MemoryInstanceStore):
     """Finds the instance by its ID alone, ignoring the campaign in the path."""
 
-    def discard(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
-        current = self.get(workflow_instance_id)
-        if current is None:
-            raise NotFound(workflow_instance_id)
-        return super().discard(current.account_group_id, current.campaign_id, workflow_instance_id)
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        unscoped = {k: v for k, v in update.expect.items() if k != "campaign_id"}
+        return super().update_if(replace(update, expect=unscoped))
 
 
 class RacyStore(MemoryInstanceStore):
-    """Reads, thinks, then writes: parallel discards all see a pending instance."""
+    """Reads, waits for a second caller (up to 200 ms), then writes: parallel discards both see a pending instance."""
 
-    def discard(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
-        current = locate(self.get(workflow_instance_id), account_group_id, campaign_id, workflow_instance_id)
-        time.sleep(0.05)
-        updated = discarded(current)
-        self._by_id[workflow_instance_id] = updated
-        return updated
+    def __init__(self, instances: Iterable[Instance] = ()) -> None:
+        super().__init__(instances)
+        self._rendezvous = threading.Barrier(2, timeout=0.2)
+
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        current = self.get(update.workflow_instance_id)
+        if current is None or not update.matches(current):
+            return current, False
+        with suppress(threading.BrokenBarrierError):
+            self._rendezvous.wait()
+        self._rendezvous.reset()
+        updated = update.applied(current)
+        self._by_id[update.workflow_instance_id] = updated
+        return updated, True
 
 
 class DiscardBeforeScopeStore(MemoryInstanceStore):
     """Writes the discard first and checks the campaign afterwards: a 404 that still changed state."""
 
-    def discard(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
-        current = self.get(workflow_instance_id)
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        current = self.get(update.workflow_instance_id)
         if current is None or not current.has_pending_approval:
-            return super().discard(account_group_id, campaign_id, workflow_instance_id)
-        updated = discarded(current)
-        self._by_id[workflow_instance_id] = updated
-        return locate(updated, account_group_id, campaign_id, workflow_instance_id)
+            return super().update_if(update)
+        updated = update.applied(current)
+        self._by_id[update.workflow_instance_id] = updated
+        return updated, update.matches(current)
 
 
 class AnyKeyKeyring(Keyring):
@@ -128,34 +133,19 @@ class NoPermissionCheckKeyring(Keyring):
         return None
 
 
-def idempotent_discard(app: Flask) -> None:
-    _replace_store(app, IdempotentStore())
-
-
-def completed_after_discard(app: Flask) -> None:
-    _replace_store(app, CompletingStore())
-
-
-def campaign_scope_ignored(app: Flask) -> None:
-    _replace_store(app, UnscopedStore())
-
-
-def racy_discard(app: Flask) -> None:
-    _replace_store(app, RacyStore())
-
-
-def rejected_request_changes_state(app: Flask) -> None:
-    _replace_store(app, DiscardBeforeScopeStore())
+idempotent_discard = _with_store(IdempotentStore)
+completed_after_discard = _with_store(CompletingStore)
+campaign_scope_ignored = _with_store(UnscopedStore)
+racy_discard = _with_store(RacyStore)
+rejected_request_changes_state = _with_store(DiscardBeforeScopeStore)
 
 
 def unknown_keys_accepted(app: Flask) -> None:
-    ctx = _context(app)
-    ctx.keyring = AnyKeyKeyring(ApiKey(k.key, k.permissions, k.account_groups) for k in ctx.seed.api_keys)
+    _endpoint(app).keyring = AnyKeyKeyring(_context(app).seed.api_keys)
 
 
 def permission_not_checked(app: Flask) -> None:
-    ctx = _context(app)
-    ctx.keyring = NoPermissionCheckKeyring(ctx.seed.api_keys)
+    _endpoint(app).keyring = NoPermissionCheckKeyring(_context(app).seed.api_keys)
 
 
 def body_obeyed(app: Flask) -> None:
@@ -166,12 +156,16 @@ def body_obeyed(app: Flask) -> None:
         if not request.path.endswith("/discard") or not request.is_json:
             return
         body = request.get_json(silent=True) or {}
-        store = _context(app).store
+        store = _context(app).instances
         for other in body.get("workflowInstanceIds", []):
             instance = store.get(other)
             if instance is not None:
                 with suppress(NotPendingApproval):
-                    store.discard(instance.account_group_id, instance.campaign_id, instance.workflow_instance_id)
+                    store.update_if(
+                        shipped_rule().update(
+                            instance.account_group_id, instance.campaign_id, instance.workflow_instance_id
+                        )
+                    )
         request.environ["CONTENT_LENGTH"] = "0"
         request.environ["wsgi.input"] = io.BytesIO(b"")
         request.__dict__.pop("content_length", None)
@@ -209,11 +203,14 @@ def every_request_unauthorized(app: Flask) -> None:
         def authenticate(self, authorization: str | None) -> ApiKey:
             raise ApiError(401, "The API key is unknown or has been revoked.")
 
-    _context(app).keyring = NoKeyring(())
+    _endpoint(app).keyring = NoKeyring(())
 
 
-BROKEN: dict[str, tuple[Callable[[Flask], None], str]] = {
-    # name: (injector, a test of the suite that must fail on it)
+# How a variant is made: settings for create_app, or a change to a built app through its public parts.
+Variant = Mapping[str, Any] | Callable[[Flask], None]
+
+BROKEN: dict[str, tuple[Variant, str]] = {
+    # name: (variant, a test of the suite that must fail on it)
     "idempotent discard": (idempotent_discard, "test_a_repeated_discard_is_a_conflict"),
     "completed after discard": (completed_after_discard, "test_a_discard_answers_for_exactly_that_instance"),
     "campaign scope ignored": (campaign_scope_ignored, "test_an_instance_of_another_campaign_is_not_found"),
@@ -237,7 +234,8 @@ def other_inferred_choices(app: Flask) -> None:
     """No ID formats checked (404 instead of 400), 404 for an inaccessible account group,
     bodies ignored, other error codes (VALIDATION_ERROR kept for 400), no error details."""
     ctx = _context(app)
-    ctx.operation = replace(ctx.operation, parameters=())
+    endpoint = _endpoint(app)
+    endpoint.operation = replace(endpoint.operation, parameters=())
 
     class NotFoundForOtherGroups(Keyring):
         @staticmethod
@@ -245,7 +243,7 @@ def other_inferred_choices(app: Flask) -> None:
             if account_group_id not in key.account_groups:
                 raise ApiError(404, f"No account group {account_group_id}.")
 
-    ctx.keyring = NotFoundForOtherGroups(ctx.seed.api_keys)
+    endpoint.keyring = NotFoundForOtherGroups(ctx.seed.api_keys)
 
     def ignore_body(environ: dict[str, Any], start_response: Any, wsgi_app: Any = app.wsgi_app) -> Any:
         if environ.get("PATH_INFO", "").startswith("/v1/"):
@@ -303,11 +301,12 @@ class ServedApp:
 
 
 @contextmanager
-def served(inject: Callable[[Flask], None] | None = None, app: Flask | None = None) -> Iterator[ServedApp]:
+def served(variant: Variant | None = None, app: Flask | None = None) -> Iterator[ServedApp]:
     """A variant of the mock (or any app) on a free loopback port, over real HTTP."""
-    app = app or create_app()
-    if inject is not None:
-        inject(app)
+    if app is None:
+        app = create_app(variant if isinstance(variant, Mapping) else None)
+    if callable(variant):
+        variant(app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

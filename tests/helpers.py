@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mock_server.domain import Instance, shipped_rule
+from mock_server.storage import InstanceStore
 from sonarly_openapi.spec import Spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,8 +50,7 @@ NOT_PENDING_SEEDED = (
     (GLOBEX, GLOBEX_CAMPAIGN, "65a1c3e5f2d4b6a8c0e2f505", "completed"),
 )
 
-PENDING_STATE = "a workflow instance pending approval"
-NOT_PENDING_STATE = "a workflow instance not pending approval"
+PENDING_STATE, NOT_PENDING_STATE = Spec.shipped().provider_states  # the spec's x-provider-states, in order
 
 # A data file's own key and pending instance (`--data FILE`), in an account group the shipped data lacks.
 CUSTOM_KEY = {"key": "sk_custom", "permissions": ["campaigns:execute"], "accountGroups": ["team-a"]}
@@ -130,3 +131,8 @@ def iter_examples(spec: Spec, operation_id: str) -> Iterator[tuple[int, str, Any
                     content = spec.resolve(response)["content"]["application/json"]
                     for name, example in content.get("examples", {}).items():
                         yield int(status), name, spec.resolve(example)["value"]
+
+
+def discard(store: InstanceStore, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
+    """A discard by the shipped rule through `store` alone (no HTTP): the instance, or NotFound/NotPendingApproval."""
+    return shipped_rule().discard(store.update_if, account_group_id, campaign_id, workflow_instance_id)

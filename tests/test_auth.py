@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.auth import ApiKey, Keyring
+from mock_server.endpoint.keys import ApiKey, Keyring
 from mock_server.envelope import ApiError
 
 EXECUTE = ApiKey("sk_test_execute", frozenset({"campaigns:read", "campaigns:execute"}), frozenset({"acme-retail"}))

@@ -7,18 +7,18 @@ from dataclasses import replace
 import pytest
 
 from mock_server.domain import (
-    DISCARD_ACTION,
-    DISCARD_STOP_REASON,
-    WORKFLOW_STATUSES,
+    ConditionalUpdate,
+    DiscardRule,
     Instance,
     NotFound,
     NotPendingApproval,
-    can_discard,
-    discard_result,
     discarded,
     locate,
+    shipped_rule,
 )
 from sonarly_openapi.spec import Spec
+
+WORKFLOW_STATUSES = Spec.shipped().workflow_statuses
 
 PENDING = Instance(
     workflow_instance_id="507f1f77bcf86cd799439011",
@@ -65,9 +65,55 @@ def test_lead_status_has_the_documented_fields() -> None:
     }
 
 
-def test_the_domain_statuses_are_the_spec_statuses(spec: Spec) -> None:
-    """The store's statuses and the spec's enum must not drift apart."""
-    assert spec.workflow_statuses == WORKFLOW_STATUSES
+def can_discard(instance: Instance) -> bool:
+    return (
+        shipped_rule()
+        .update(instance.account_group_id, instance.campaign_id, instance.workflow_instance_id)
+        .matches(instance)
+    )
+
+
+def test_the_rule_sets_what_the_spec_example_of_a_discard_shows(spec: Spec) -> None:
+    """The discard's effect is read from the spec; a hand-edited example changes the rule, never drifts from it."""
+    shown = spec.operation().success_example()["data"]
+    rule = DiscardRule.from_spec(spec)
+    assert rule.action == shown["action"] == "discarded"
+    assert dict(rule.assign) == {
+        "workflow_status": "stopped",
+        "workflow_stop_reason": "CONTENT_DISCARDED",
+        "has_pending_approval": False,
+    }
+
+
+def test_a_conditional_update_refuses_fields_an_instance_does_not_have() -> None:
+    with pytest.raises(ValueError, match="not instance fields"):
+        ConditionalUpdate("x", expect={"has_pending_approval": True}, assign={"status; DROP TABLE": 1})
+
+
+@pytest.mark.parametrize(
+    ("account_group", "campaign", "instance_id"),
+    [
+        ("globex-media", "507f191e810c19729de860ea", "507f1f77bcf86cd799439011"),
+        ("acme-retail", "64b7f0c2a1e4d93f5c2b8a01", "507f1f77bcf86cd799439011"),
+        ("acme-retail", "507f191e810c19729de860ea", "000000000000000000000000"),
+    ],
+)
+def test_the_discard_update_matches_only_the_instance_in_the_path_scope(
+    account_group: str, campaign: str, instance_id: str
+) -> None:
+    assert not shipped_rule().update(account_group, campaign, instance_id).matches(PENDING)
+    assert shipped_rule().update("acme-retail", PENDING.campaign_id, PENDING.workflow_instance_id).matches(PENDING)
+
+
+def test_a_refusal_says_not_found_out_of_scope_and_not_pending_in_scope() -> None:
+    rule = shipped_rule()
+    assert isinstance(rule.refusal(None, "acme-retail", PENDING.campaign_id, PENDING.workflow_instance_id), NotFound)
+    assert isinstance(
+        rule.refusal(PENDING, "globex-media", PENDING.campaign_id, PENDING.workflow_instance_id), NotFound
+    )
+    stopped = discarded(PENDING)
+    refused = rule.refusal(stopped, "acme-retail", PENDING.campaign_id, PENDING.workflow_instance_id)
+    assert isinstance(refused, NotPendingApproval) and refused.instance == stopped
 
 
 def test_locate_returns_the_instance_the_path_names() -> None:
@@ -96,7 +142,7 @@ def test_locate_refuses_a_missing_instance() -> None:
 def test_discarded_stops_the_instance_and_clears_the_gate() -> None:
     after = discarded(PENDING)
     assert after.workflow_status == "stopped"
-    assert after.workflow_stop_reason == DISCARD_STOP_REASON == "CONTENT_DISCARDED"
+    assert after.workflow_stop_reason == "CONTENT_DISCARDED"
     assert after.has_pending_approval is False
     assert after.workflow_status != "completed", "a discard must not pretend the content was sent"
     # Identity and history stay as they were.
@@ -142,9 +188,9 @@ def test_pending_approval_is_the_gate_flag_not_the_status_name() -> None:
 
 def test_discard_result_is_the_200_data(spec: Spec) -> None:
     after = discarded(PENDING)
-    data = discard_result(after)
+    data = shipped_rule().result(after)
     assert data == {
-        "action": DISCARD_ACTION,
+        "action": "discarded",
         "workflowInstanceId": PENDING.workflow_instance_id,
         "leadStatus": after.lead_status(),
     }

@@ -9,9 +9,10 @@ import pytest
 from flask import Flask
 
 from mock_server import create_app
-from mock_server.domain import Instance
+from mock_server.domain import ConditionalUpdate, Instance
 from mock_server.envelope import ERROR_CODES, ApiError, error_body, new_trace_id
-from mock_server.store import MemoryInstanceStore
+from mock_server.storage import Storage
+from mock_server.storage.memory import MemoryBuckets, MemoryFaultRegistry, MemoryInstanceStore
 from sonarly_openapi.spec import DISCARD_OPERATION, Spec
 
 from .helpers import assert_error_envelope, bearer, discard_path, is_json_content_type
@@ -48,15 +49,13 @@ def test_trace_ids_are_unique() -> None:
 class ExplodingStore(MemoryInstanceStore):
     """A store whose discard fails the way a broken database would."""
 
-    def discard(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
         raise RuntimeError("database is on fire")
 
 
 @pytest.fixture
 def broken_app() -> Flask:
-    app = create_app()
-    seeded = app.extensions["discard_mock"].seed.instances
-    return create_app(store=ExplodingStore(seeded))
+    return create_app({"STORE": lambda seed: Storage(ExplodingStore(seed), MemoryFaultRegistry(), MemoryBuckets())})
 
 
 def test_an_unexpected_failure_is_a_500_envelope_not_a_traceback(broken_app: Flask, spec: Spec) -> None:

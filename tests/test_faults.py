@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mock_server import create_app, traffic
-from mock_server.app import ConfigError
-from mock_server.fault_registry import FaultRegistry, MemoryFaultRegistry, SqliteFaultRegistry
+from mock_server import create_app
+from mock_server.config import ConfigError
 from mock_server.faults import Fault, FaultError, inject, parse_fault
-from mock_server.sqlite_db import SqliteDatabase
+from mock_server.storage import FaultRegistry
+from mock_server.storage.memory import MemoryFaultRegistry
+from mock_server.storage.sqlite import SqliteFaultRegistry
+from mock_server.storage.sqlite.db import SqliteDatabase
 from tests.helpers import ACME, DOCS_INSTANCE, PENDING_ACME, assert_error_envelope, bearer, discard_path
 
 from .served import served
@@ -180,9 +182,9 @@ def test_an_injected_429_carries_its_retry_after(client: FlaskClient) -> None:
     assert response.get_json()["error"]["code"] == "RATE_LIMITED"
 
 
-def test_latency_delays_the_request_which_then_goes_on(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_latency_delays_the_request_which_then_goes_on() -> None:
     slept: list[float] = []
-    monkeypatch.setattr(traffic, "sleep", slept.append)
+    client = create_app({"SLEEP": slept.append}).test_client()
     _add(client, latencyMs=250)
     _add(client, status=502, latencyMs=100, workflowInstanceId=PENDING_ACME)
     assert client.post(DOCS_PATH, headers=bearer()).status_code == 200
@@ -249,8 +251,8 @@ def test_an_unusable_configured_fault_stops_the_start() -> None:
 
 def test_without_control_api_and_faults_the_endpoint_has_no_gate() -> None:
     """Nothing could ever inject a fault, so no request pays for checking."""
-    assert not create_app({"CONTROL_API": False}).before_request_funcs.get("discard_api")
-    assert create_app().before_request_funcs.get("discard_api")
+    assert create_app({"CONTROL_API": False}).view_functions["discard_api.discardWorkflowInstance"].faults is None
+    assert create_app().view_functions["discard_api.discardWorkflowInstance"].faults is not None
 
 
 def test_faults_start_over_when_the_mock_restarts_on_its_store(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server.context import MockContext
+from mock_server.endpoint.prefer import Preference, read_preference, select_example
 from mock_server.envelope import ApiError
-from mock_server.prefer import Preference, read_preference, select_example
 from sonarly_openapi.spec import DISCARD_OPERATION, Spec
 
 from .helpers import assert_error_envelope, bearer, discard_path, is_json_content_type, iter_examples

@@ -14,18 +14,31 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from mock_server.control.provider_states import ProviderStates, StateChange
 from mock_server.envelope import ApiError
-from mock_server.provider_states import NOT_PENDING, PENDING, ProviderStates, StateChange, parse_state_change
-from mock_server.store import MemoryInstanceStore
+from mock_server.storage.memory import MemoryInstanceStore
+from sonarly_openapi.spec import Spec
 
-from .helpers import ACME, NOT_PENDING_STATE, PENDING_STATE, assert_error_envelope, bearer, path_of
+from .helpers import ACME, NOT_PENDING_STATE, PENDING_STATE, ROOT, assert_error_envelope, bearer, path_of
+
+PENDING, NOT_PENDING = PENDING_STATE, NOT_PENDING_STATE
+STATES = Spec.shipped().provider_states
 
 ID_FIELDS = {"accountGroupId", "campaignId", "workflowInstanceId", "leadId"}
 URL = "/__mock/provider-states"
 
 
-def test_state_names_are_the_contract_names() -> None:
-    assert (PENDING, NOT_PENDING) == (PENDING_STATE, NOT_PENDING_STATE)
+def test_the_spec_names_exactly_the_contract_states() -> None:
+    """The spec is where the mock, the suite and the tests read the names; CONTRACT.md is where people do."""
+    contract = (ROOT / "docs" / "CONTRACT.md").read_text(encoding="utf-8")
+    assert list(STATES) == [PENDING, NOT_PENDING]
+    for name in STATES:
+        assert f"`{name}`" in contract
+    assert list(STATES[NOT_PENDING]) == ["waiting", "completed", "stopped"]  # CONTRACT: params.workflowStatus
+
+
+def parse_state_change(body: Any, query: dict[str, str]) -> StateChange:
+    return ProviderStates(STATES, MemoryInstanceStore(), "team-a").parse(body, query)
 
 
 # --- parsing the three request forms -------------------------------------------------------------
@@ -88,7 +101,7 @@ def test_parse_without_a_state_lists_the_known_states() -> None:
 def states() -> tuple[ProviderStates, MemoryInstanceStore]:
     store = MemoryInstanceStore()
     ids = (f"{n:024x}" for n in itertools.count(1))
-    return ProviderStates(store, default_account_group="team-a", new_id=lambda: next(ids)), store
+    return ProviderStates(STATES, store, default_account_group="team-a", new_id=lambda: next(ids)), store
 
 
 def test_pending_setup_adds_a_fresh_pending_instance(states: tuple[ProviderStates, MemoryInstanceStore]) -> None:

@@ -10,10 +10,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from mock_server import create_app
-from mock_server.app import ConfigError
-from mock_server.rate_buckets import MemoryBuckets, RateLimiter, SqliteBuckets
-from mock_server.rate_limit import Bucket, RateLimit, rate_key, retry_after_header, take
-from mock_server.sqlite_db import SqliteDatabase
+from mock_server.config import ConfigError
+from mock_server.rate_limit import Bucket, RateLimit, RateLimiter, rate_key, retry_after_header, take
+from mock_server.storage.memory import MemoryBuckets
+from mock_server.storage.sqlite import SqliteBuckets
+from mock_server.storage.sqlite.db import SqliteDatabase
 from tests.helpers import ACME, DOCS_INSTANCE, PENDING_ACME, READONLY_KEY, assert_error_envelope, bearer, discard_path
 
 from .served import served

@@ -16,11 +16,12 @@ import pytest
 from mock_server import create_app
 from mock_server.domain import Instance, NotFound, NotPendingApproval
 from mock_server.seed import load_seed
-from mock_server.sqlite_db import SqliteDatabase, StoreOpenError
-from mock_server.sqlite_store import SqliteInstanceStore
-from mock_server.store import DuplicateInstance, InstanceStore, MemoryInstanceStore
+from mock_server.storage import DuplicateInstance, InstanceStore, StoreOpenError
+from mock_server.storage.memory import MemoryInstanceStore
+from mock_server.storage.sqlite import SqliteInstanceStore
+from mock_server.storage.sqlite.db import SqliteDatabase
 from sonarly_openapi.spec import Spec
-from tests.helpers import ACME, ACME_CAMPAIGN, DOCS_INSTANCE, GLOBEX, bearer, discard_path, run_cli
+from tests.helpers import ACME, ACME_CAMPAIGN, DOCS_INSTANCE, GLOBEX, bearer, discard, discard_path, run_cli
 
 SEED = load_seed(None, Spec.load()).instances
 
@@ -39,7 +40,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], I
 
 def _outcome(store: InstanceStore, group: str, campaign: str, instance_id: str) -> object:
     try:
-        return store.discard(group, campaign, instance_id)
+        return discard(store, group, campaign, instance_id)
     except NotFound:
         return "not found"
     except NotPendingApproval as refused:
@@ -89,7 +90,7 @@ def test_replace_all_drops_everything_else(make_store: Callable[[], InstanceStor
 
 def test_a_reopened_file_keeps_discards_and_additions_and_is_not_reseeded(tmp_path: Path) -> None:
     first = _sqlite(tmp_path / "store.db")
-    discarded = first.discard(ACME, ACME_CAMPAIGN, DOCS_INSTANCE)
+    discarded = discard(first, ACME, ACME_CAMPAIGN, DOCS_INSTANCE)
     added = replace(SEED[0], workflow_instance_id="d" * 24)
     first.add(added)
 
@@ -145,7 +146,7 @@ def _race(path: str, instance_ids: list[str], start: Any, results: Any) -> None:
     won = []
     for instance_id in instance_ids:
         try:
-            store.discard(ACME, ACME_CAMPAIGN, instance_id)
+            discard(store, ACME, ACME_CAMPAIGN, instance_id)
             won.append(instance_id)
         except NotPendingApproval:
             pass
@@ -184,7 +185,7 @@ def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_alone(tm
         code = 1
         try:
             child_connection = db.connection()
-            store.discard(ACME, ACME_CAMPAIGN, DOCS_INSTANCE)
+            discard(store, ACME, ACME_CAMPAIGN, DOCS_INSTANCE)
             code = 0 if child_connection is not parent_connection else 3
         finally:
             os._exit(code)
@@ -193,7 +194,7 @@ def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_alone(tm
     assert db.connection() is parent_connection
     assert store.get(DOCS_INSTANCE).has_pending_approval is False  # type: ignore[union-attr]
     pending = next(i for i in SEED if i.has_pending_approval and i.workflow_instance_id != DOCS_INSTANCE)
-    assert store.discard(pending.account_group_id, pending.campaign_id, pending.workflow_instance_id)
+    assert discard(store, pending.account_group_id, pending.campaign_id, pending.workflow_instance_id)
 
 
 def test_the_app_on_a_sqlite_store_keeps_state_across_restarts_and_resets_to_the_seed(tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ from dataclasses import replace
 import pytest
 
 from mock_server.domain import Instance, NotFound, NotPendingApproval
-from mock_server.store import DuplicateInstance, InstanceStore, MemoryInstanceStore
+from mock_server.storage import DuplicateInstance, InstanceStore
+from mock_server.storage.memory import MemoryInstanceStore
+
+from .helpers import discard
 
 GROUP = "acme-retail"
 CAMPAIGN = "507f191e810c19729de860ea"
@@ -46,28 +49,28 @@ def test_get_returns_the_instance_or_none(store: MemoryInstanceStore) -> None:
 
 
 def test_discard_writes_the_discarded_instance(store: MemoryInstanceStore) -> None:
-    returned = store.discard(GROUP, CAMPAIGN, A)
+    returned = discard(store, GROUP, CAMPAIGN, A)
     assert returned.workflow_status == "stopped"
     assert returned.has_pending_approval is False
     assert store.get(A) == returned
 
 
 def test_discard_leaves_every_other_instance_alone(store: MemoryInstanceStore) -> None:
-    store.discard(GROUP, CAMPAIGN, A)
+    discard(store, GROUP, CAMPAIGN, A)
     assert store.get(B) == make(B)
     assert store.get(C) == make(C, pending=False)
 
 
 def test_a_second_discard_is_refused_and_changes_nothing(store: MemoryInstanceStore) -> None:
-    first = store.discard(GROUP, CAMPAIGN, A)
+    first = discard(store, GROUP, CAMPAIGN, A)
     with pytest.raises(NotPendingApproval):
-        store.discard(GROUP, CAMPAIGN, A)
+        discard(store, GROUP, CAMPAIGN, A)
     assert store.get(A) == first
 
 
 def test_discard_of_an_instance_not_pending_changes_nothing(store: MemoryInstanceStore) -> None:
     with pytest.raises(NotPendingApproval):
-        store.discard(GROUP, CAMPAIGN, C)
+        discard(store, GROUP, CAMPAIGN, C)
     assert store.get(C) == make(C, pending=False)
 
 
@@ -80,7 +83,7 @@ def test_discard_out_of_scope_is_not_found_and_changes_nothing(
 ) -> None:
     before = sorted(store.instances(), key=lambda i: i.workflow_instance_id)
     with pytest.raises(NotFound):
-        store.discard(group, campaign, instance_id)
+        discard(store, group, campaign, instance_id)
     assert sorted(store.instances(), key=lambda i: i.workflow_instance_id) == before
 
 
@@ -117,7 +120,7 @@ def test_parallel_discards_of_one_instance_succeed_exactly_once(store: MemoryIns
     def race() -> None:
         barrier.wait()
         try:
-            store.discard(GROUP, CAMPAIGN, A)
+            discard(store, GROUP, CAMPAIGN, A)
             outcome = "ok"
         except NotPendingApproval:
             outcome = "refused"

@@ -13,7 +13,7 @@ from typing import Any
 
 from sonarly_openapi.spec import Operation
 
-from .envelope import ApiError, with_fresh_trace_id
+from ..envelope import ApiError, with_fresh_trace_id
 
 RETRY_AFTER_SECONDS = "1"
 

@@ -1,7 +1,4 @@
-"""The control API under /__mock: provider states, reset, instances, journal.
-
-It is off the public spec and off `/v1`; `--no-control` leaves it out.
-"""
+"""The control API's own routes: provider states, reset, instances, journal."""
 
 from __future__ import annotations
 
@@ -11,29 +8,26 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from .context import mock_context
-from .domain import Instance
-from .envelope import ApiError, json_response
-from .provider_states import parse_state_change
-from .seed import instance_validator
-from .store import DuplicateInstance
+from ..context import mock_context
+from ..domain import Instance
+from ..envelope import ApiError, json_response
+from ..request_parts import json_body
+from ..storage import DuplicateInstance
 
-bp = Blueprint("control", __name__, url_prefix="/__mock")
-
-MAX_CONTROL_BODY = 64 * 1024
+bp = Blueprint("control", __name__)
 
 
 @bp.post("/provider-states")
 def provider_states() -> Response:
     ctx = mock_context()
-    change = parse_state_change(_json_body(optional=True), request.args.to_dict())
+    change = ctx.provider_states.parse(json_body(request, optional=True), request.args.to_dict())
     return json_response(ctx.provider_states.apply(change))
 
 
 @bp.post("/reset")
 def reset() -> Response:
     ctx = mock_context()
-    ctx.store.replace_all(ctx.seed.instances)
+    ctx.instances.replace_all(ctx.seed.instances)
     return json_response({"reset": True, "instances": len(ctx.seed.instances)})
 
 
@@ -46,13 +40,13 @@ def list_instances() -> Response:
         "hasPendingApproval": _flag(request.args.get("hasPendingApproval")),
     }
     wanted = {name: value for name, value in filters.items() if value is not None}
-    docs = [i.to_json() for i in mock_context().store.instances()]
+    docs = [i.to_json() for i in mock_context().instances.instances()]
     return json_response({"instances": [d for d in docs if all(d[name] == value for name, value in wanted.items())]})
 
 
 @bp.get("/instances/<workflow_instance_id>")
 def get_instance(workflow_instance_id: str) -> Response:
-    instance = mock_context().store.get(workflow_instance_id)
+    instance = mock_context().instances.get(workflow_instance_id)
     if instance is None:
         raise ApiError(404, f"No workflow instance {workflow_instance_id} in the mock.")
     return json_response(instance.to_json())
@@ -62,7 +56,7 @@ def get_instance(workflow_instance_id: str) -> Response:
 def create_instance() -> Response:
     """Creates one instance; IDs left out are generated, status defaults to pending."""
     ctx = mock_context()
-    body = _json_body()
+    body = json_body(request)
     if not isinstance(body, dict):
         raise ApiError(400, "Send the instance as a JSON object.", details="body")
     status = body.get("workflowStatus", "pending")
@@ -79,13 +73,13 @@ def create_instance() -> Response:
     }
     problems = [
         f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
-        for e in instance_validator(ctx.spec).iter_errors(doc)
+        for e in ctx.instance_validator.iter_errors(doc)
     ]
     if problems:
         raise ApiError(400, "Invalid instance: " + "; ".join(problems), details="body")
     instance = Instance.from_json(doc)
     try:
-        ctx.store.add(instance)
+        ctx.instances.add(instance)
     except DuplicateInstance:
         raise ApiError(409, f"Workflow instance {instance.workflow_instance_id} exists already.") from None
     return json_response(instance.to_json(), 201)
@@ -109,25 +103,6 @@ def list_requests() -> Response:
 def clear_requests() -> Response:
     mock_context().journal.clear()
     return json_response({"cleared": True})
-
-
-def _json_body(optional: bool = False) -> Any:
-    if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
-        if optional:
-            return None
-        raise ApiError(400, "Send a JSON body.", details="body")
-    try:
-        data = request.stream.read(MAX_CONTROL_BODY + 1)
-    except Exception:  # a body the server cannot decode (bad chunk sizes)
-        raise ApiError(400, "The body could not be read: malformed chunked encoding.", details="body") from None
-    if len(data) > MAX_CONTROL_BODY:
-        raise ApiError(413, f"Control API bodies are limited to {MAX_CONTROL_BODY} bytes.", details="body")
-    try:
-        return request.json_module.loads(data) if data else None
-    except ValueError as exc:
-        raise ApiError(400, f"The body is not valid JSON: {exc}.", details="body") from None
-    except RecursionError:
-        raise ApiError(400, "The body is not valid JSON: it is nested too deeply.", details="body") from None
 
 
 def _flag(value: str | None) -> bool | None:

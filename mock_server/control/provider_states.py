@@ -12,18 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .domain import Instance
-from .envelope import ApiError
-from .store import InstanceStore
+from sonarly_openapi.spec import Spec
 
-PENDING = "a workflow instance pending approval"
-NOT_PENDING = "a workflow instance not pending approval"
-NOT_PENDING_STATUSES: Mapping[str, tuple[str, str | None]] = {
-    # workflowStatus -> (latestStep, workflowStopReason)
-    "waiting": ("wait_3_days", None),
-    "completed": ("email_2_sent", None),
-    "stopped": ("email_1_sent", "MANUALLY_STOPPED"),
-}
+from ..domain import Instance
+from ..envelope import ApiError
+from ..storage import InstanceStore
+
+# state name -> workflowStatus -> the instance's other leadStatus fields, as the spec's x-provider-states gives them
+StateTable = Mapping[str, Mapping[str, Mapping[str, Any]]]
+
 ACTIONS = ("setup", "teardown")
 
 
@@ -34,7 +31,7 @@ class StateChange:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def parse_state_change(body: Any, query: Mapping[str, str]) -> StateChange:
+def parse_state_change(body: Any, query: Mapping[str, str], known: str = "") -> StateChange:
     """Reads any of the three request forms; 400 on anything else."""
     if body is None or body == {}:
         body = dict(query)
@@ -46,7 +43,7 @@ def parse_state_change(body: Any, query: Mapping[str, str]) -> StateChange:
     if not state and isinstance(body.get("states"), list) and body["states"]:
         state = body["states"][0]
     if not isinstance(state, str) or not state:
-        raise ApiError(400, f"Name a provider state in 'state'. Known states: {_known()}.", details="state")
+        raise ApiError(400, f"Name a provider state in 'state'. Known states: {known}.", details="state")
     action = body.get("action") or "setup"
     if action not in ACTIONS:
         raise ApiError(400, f"'action' must be setup or teardown; got {action!r}.", details="action")
@@ -57,24 +54,40 @@ def parse_state_change(body: Any, query: Mapping[str, str]) -> StateChange:
 
 
 class ProviderStates:
-    """Sets up the named states in a store, one new instance per setup call."""
+    """Sets up the spec's named states in a store, one new instance per setup call."""
 
     def __init__(
         self,
+        states: StateTable,
         store: InstanceStore,
         default_account_group: str,
         new_id: Callable[[], str] = lambda: secrets.token_hex(12),
         account_group_problem: Callable[[str], str | None] = lambda _: None,
     ) -> None:
         """`account_group_problem` says why a group ID is not one a discard path can name (the spec's rule)."""
+        self.states = states
         self._store = store
         self._default_account_group = default_account_group
         self._new_id = new_id
         self._account_group_problem = account_group_problem
 
+    @classmethod
+    def from_spec(cls, spec: Spec, store: InstanceStore, default_account_group: str) -> ProviderStates:
+        account_group = next(p for p in spec.operation().parameters if p.name == "accountGroupId")
+        return cls(spec.provider_states, store, default_account_group, account_group_problem=account_group.problem)
+
+    @property
+    def known(self) -> str:
+        return ", ".join(map(repr, self.states))
+
+    def parse(self, body: Any, query: Mapping[str, str]) -> StateChange:
+        return parse_state_change(body, query, self.known)
+
     def apply(self, change: StateChange) -> dict[str, str]:
-        if change.state not in (PENDING, NOT_PENDING):
-            raise ApiError(400, f"Unknown provider state {change.state!r}. Known states: {_known()}.", details="state")
+        if change.state not in self.states:
+            raise ApiError(
+                400, f"Unknown provider state {change.state!r}. Known states: {self.known}.", details="state"
+            )
         if change.action == "teardown":
             return {}  # instances are never reused, so there is nothing to undo
         instance = self._new_instance(change)
@@ -93,36 +106,21 @@ class ProviderStates:
             raise ApiError(400, "params.accountGroupId must be a non-empty string.", details="params.accountGroupId")
         if problem := self._account_group_problem(account_group):
             raise ApiError(400, f"params.accountGroupId: {problem}", details="params.accountGroupId")
-        common = {
-            "workflow_instance_id": self._new_id(),
-            "account_group_id": account_group,
-            "campaign_id": self._new_id(),
-            "lead_id": self._new_id(),
-        }
-        if change.state == PENDING:
-            return Instance(
-                **common,
-                workflow_status="pending",
-                latest_step="awaiting_approval",
-                workflow_stop_reason=None,
-                has_pending_approval=True,
-            )
-        status = params.get("workflowStatus", "waiting")
-        if not isinstance(status, str) or status not in NOT_PENDING_STATUSES:
+        variants = self.states[change.state]
+        status = params.get("workflowStatus", next(iter(variants)))
+        if not isinstance(status, str) or status not in variants:
             raise ApiError(
                 400,
-                f"params.workflowStatus must be one of {', '.join(NOT_PENDING_STATUSES)}; got {status!r}.",
+                f"params.workflowStatus of {change.state!r} must be one of {', '.join(variants)}; got {status!r}.",
                 details="params.workflowStatus",
             )
-        latest_step, stop_reason = NOT_PENDING_STATUSES[status]
-        return Instance(
-            **common,
-            workflow_status=status,
-            latest_step=latest_step,
-            workflow_stop_reason=stop_reason,
-            has_pending_approval=False,
+        return Instance.from_json(
+            {
+                "workflowInstanceId": self._new_id(),
+                "accountGroupId": account_group,
+                "campaignId": self._new_id(),
+                "leadId": self._new_id(),
+                "workflowStatus": status,
+                **variants[status],
+            }
         )
-
-
-def _known() -> str:
-    return f"{PENDING!r}, {NOT_PENDING!r}"

@@ -1,9 +1,10 @@
 """Instances in a SQLite file: durable, and shared by every worker process.
 
-The discard is one conditional UPDATE: the pending check and the write are a
-single statement, so parallel discards from any number of processes give
-exactly one success. Only when it changes no row does a SELECT, in the same
-transaction, tell an unknown instance (404) from one not pending (409).
+A ConditionalUpdate (the discard) is one UPDATE whose WHERE clause is the
+update's expectations: the check and the write are a single statement, so
+parallel discards from any number of processes give exactly one success. Only
+when it changes no row does a SELECT, in the same transaction, return the
+instance as it is, for the rule to say why.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, fields
 
-from .domain import DISCARD_STOP_REASON, DISCARDED_STATUS, Instance, discarded, locate
-from .sqlite_db import SqliteDatabase
-from .store import DuplicateInstance
+from ...domain import ConditionalUpdate, Instance
+from ..interfaces import DuplicateInstance
+from .db import SqliteDatabase
 
 COLUMNS = tuple(field.name for field in fields(Instance))
 _SELECT = ", ".join(COLUMNS)
@@ -32,15 +33,6 @@ CREATE TABLE IF NOT EXISTS instances (
     has_pending_approval INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-
-# `has_pending_approval = 1` is domain.can_discard, and the assignments are
-# domain.discarded, in SQL; tests hold the two stores to the same answers.
-_DISCARD = f"""
-UPDATE instances
-SET workflow_status = ?, workflow_stop_reason = ?, has_pending_approval = 0
-WHERE workflow_instance_id = ? AND campaign_id = ? AND account_group_id = ? AND has_pending_approval = 1
-RETURNING {_SELECT}
 """
 
 
@@ -69,20 +61,21 @@ class SqliteInstanceStore:
         )
         return _instance(rows[0]) if rows else None
 
-    def discard(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        # Column names come from Instance's fields (ConditionalUpdate refuses any other), never from input.
+        assignments = ", ".join(f"{name} = ?" for name in update.assign)
+        conditions = "".join(f" AND {name} = ?" for name in update.expect)
+        statement = f"UPDATE instances SET {assignments} WHERE workflow_instance_id = ?{conditions} RETURNING {_SELECT}"
         with self._db.write() as conn:
             rows = conn.execute(
-                _DISCARD,
-                (DISCARDED_STATUS, DISCARD_STOP_REASON, workflow_instance_id, campaign_id, account_group_id),
+                statement, (*update.assign.values(), update.workflow_instance_id, *update.expect.values())
             ).fetchall()
             if rows:
-                return _instance(rows[0])
+                return _instance(rows[0]), True
             found = conn.execute(
-                f"SELECT {_SELECT} FROM instances WHERE workflow_instance_id = ?", (workflow_instance_id,)
+                f"SELECT {_SELECT} FROM instances WHERE workflow_instance_id = ?", (update.workflow_instance_id,)
             ).fetchall()
-        current = locate(_instance(found[0]) if found else None, account_group_id, campaign_id, workflow_instance_id)
-        discarded(current)  # raises NotPendingApproval: the UPDATE matched no pending row
-        raise RuntimeError(f"the SQLite store and domain.can_discard disagree about {workflow_instance_id}")
+        return (_instance(found[0]) if found else None), False
 
     def add(self, instance: Instance) -> None:
         try:

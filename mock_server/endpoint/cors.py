@@ -37,6 +37,23 @@ _ASKED_HEADERS = ("Origin", ACL_REQUEST_METHOD, ACL_REQUEST_HEADERS, ACL_REQUEST
 _ASKED = tuple("HTTP_" + name.upper().replace("-", "_") for name in _ASKED_HEADERS)  # their WSGI environ keys
 
 
+def init_app(app: Flask) -> None:
+    """CORS for every origin (as Prism), Retry-After readable by scripts; a preflight is a 204 with no body.
+
+    Registered after the journal, so the journal and the log record the 204.
+    """
+    enable_cors(app, origins="*", expose_headers=["Retry-After"], max_age=600)
+
+    @app.after_request
+    def preflight_has_no_content(response: Response) -> Response:
+        """A preflight gets 204 and no body, as Prism answers, not Flask's empty text/html 200."""
+        if request.method == "OPTIONS" and response.status_code == 200 and request.url_rule is not None:
+            response.status_code = 204
+            response.set_data(b"")
+            del response.headers["Content-Type"]
+        return response
+
+
 def enable_cors(app: Flask, **options: Any) -> None:
     """CORS(app, **options), with the per-answer work remembered."""
     resolved = get_cors_options(app, options)

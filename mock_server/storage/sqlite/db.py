@@ -29,13 +29,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..interfaces import StoreOpenError
+
 BUSY_TIMEOUT_SECONDS = 10.0
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x44534D4B  # "DSMK": marks a file as this mock's store
-
-
-class StoreOpenError(Exception):
-    """The store file cannot be used; the message says which file and why."""
 
 
 class WriterQueue:

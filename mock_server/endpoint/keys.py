@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .envelope import ApiError
+from ..envelope import ApiError
+from ..request_parts import bearer_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +25,8 @@ class Keyring:
     def authenticate(self, authorization: str | None) -> ApiKey:
         if not authorization:
             raise ApiError(401, "Missing API key: send 'Authorization: Bearer <key>'.")
-        scheme, _, token = authorization.strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or " " in token:
+        token = bearer_token(authorization)
+        if token is None:
             raise ApiError(
                 401,
                 "Malformed Authorization header: expected 'Bearer <key>'.",

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 from flask import request
 
-from .envelope import ApiError
+from ..envelope import ApiError
+from ..request_parts import bearer_token
 
 TOKEN_HEADER = "X-Mock-Control-Token"
 
@@ -40,7 +41,4 @@ def _presented_token() -> str | None:
     header = request.headers.get(TOKEN_HEADER)
     if header:
         return header.strip()
-    scheme, _, value = (request.headers.get("Authorization") or "").strip().partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
+    return bearer_token(request.headers.get("Authorization"))

@@ -1,95 +1,19 @@
-"""Where faults live: in memory for one process, in the SQLite file for many.
+"""Faults in the SQLite file, so every worker process sees the same ones.
 
-`active` is on every request's path, so both stores keep it near free when
-no fault is set: the memory store returns a tuple it rebuilds on change, the
-SQLite store reads one integer (a version bumped by every change, from any
-process) and reloads the faults only when it moved.
+`active` is on every request's path, so it reads one integer (a version
+bumped by every change, from any process) and reloads the faults only when
+it moved.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
 
-from .faults import Fault
-from .sqlite_db import SqliteDatabase
-
-
-class FaultRegistry(Protocol):
-    """What the mock needs from fault storage."""
-
-    def add(self, fault: Fault) -> None: ...
-
-    def faults(self) -> list[Fault]:
-        """Every fault, in the order added, with the hits each has left."""
-        ...
-
-    def remove(self, fault_id: str) -> bool:
-        """False when there was no such fault."""
-        ...
-
-    def clear(self) -> int:
-        """Removes every fault; how many there were."""
-        ...
-
-    def active(self) -> Sequence[Fault]:
-        """The faults that may still fire; cheap, it runs on every request."""
-        ...
-
-    def consume(self, fault: Fault) -> bool:
-        """Takes one hit off a counted fault, atomically; False when none was left."""
-        ...
-
-
-class MemoryFaultRegistry:
-    """Faults of one process, behind a lock."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: dict[str, Fault] = {}
-        self._active: tuple[Fault, ...] = ()
-
-    def add(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults[fault.id] = fault
-            self._refresh()
-
-    def faults(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults.values())
-
-    def remove(self, fault_id: str) -> bool:
-        with self._lock:
-            found = self._faults.pop(fault_id, None) is not None
-            self._refresh()
-            return found
-
-    def clear(self) -> int:
-        with self._lock:
-            removed = len(self._faults)
-            self._faults.clear()
-            self._refresh()
-            return removed
-
-    def active(self) -> Sequence[Fault]:
-        return self._active
-
-    def consume(self, fault: Fault) -> bool:
-        with self._lock:
-            current = self._faults.get(fault.id)
-            if current is None or not current.count:
-                return False
-            self._faults[fault.id] = replace(current, count=current.count - 1)
-            self._refresh()
-            return True
-
-    def _refresh(self) -> None:
-        self._active = tuple(f for f in self._faults.values() if f.count is None or f.count > 0)
-
+from ...faults import Fault
+from .db import SqliteDatabase
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS faults (

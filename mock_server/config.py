@@ -1,0 +1,31 @@
+"""The settings `create_app` takes, with their defaults."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULTS: Mapping[str, Any] = {
+    "SPEC_PATH": None,  # None: the spec that ships in the package
+    "DATA_FILE": None,  # None: the shipped seed data
+    "CONTROL_API": True,
+    "CORS": True,
+    "JOURNAL_SIZE": 1000,
+    # "memory", "sqlite:PATH" (see storage.ENGINES), or a callable (seeded instances) -> storage.Storage
+    "STORE": "memory",
+    "WORKERS": 1,  # processes serving this app; only said in the journal's answer
+    "FAULTS": (),  # fault descriptions (as POST /__mock/faults takes them) in force from the start
+    "RATE_LIMIT": None,  # e.g. "10/s", per API key; None: no limit
+    "RATE_BURST": None,  # None: the rate's count
+    "CONTROL_TOKEN": None,  # set: control calls must present it
+    # What the endpoint reads from the world, replaceable in tests.
+    "CLOCK": time.time,  # the rate limiter's wall clock
+    "SLEEP": time.sleep,  # injected latency
+    "CHANCE": random.random,  # a fault's probability draw
+}
+
+
+class ConfigError(Exception):
+    """A setting create_app cannot use; the message says which and why."""

@@ -1,0 +1,21 @@
+"""The control API under /__mock: provider states, reset, instances, journal, faults.
+
+It is off the public spec and off `/v1`; `--no-control` leaves it out, and a
+control token, when set, guards all of it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import api, faults
+from .token import control_token_guard
+
+PREFIX = "/__mock"
+
+
+def init_app(app: Flask, token: str | None) -> None:
+    app.register_blueprint(api.bp, url_prefix=PREFIX)
+    app.register_blueprint(faults.bp, url_prefix=PREFIX)
+    if token:
+        app.before_request(control_token_guard(token, PREFIX))

@@ -1,0 +1,63 @@
+"""Every failure answered in the envelope: the mock's own errors, Flask's, and anything unexpected."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from .envelope import ApiError, current_trace_id, failure
+from .storage import StoreUnavailable
+
+log = logging.getLogger("discard_mock")
+
+
+def init_app(app: Flask, *, path_template: str, cors: bool) -> None:
+    """`path_template` is what an unknown path's answer points to; `cors`: whether OPTIONS preflights are answered."""
+
+    @app.before_request
+    def only_preflights_may_use_options() -> None:
+        is_preflight = cors and "Access-Control-Request-Method" in request.headers
+        if request.method == "OPTIONS" and request.url_rule is not None and not is_preflight:
+            # Flask would answer any OPTIONS; only CORS preflights deserve that.
+            raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods or ()))
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return failure(error)
+
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(error: StoreUnavailable) -> Response:
+        return failure(ApiError(503, f"The mock's store is unavailable ({error}); nothing was changed. Retry shortly."))
+
+    @app.errorhandler(NotFound)
+    def unknown_path(_: NotFound) -> Response:
+        return failure(
+            ApiError(
+                404,
+                f"No route for {request.method} {request.path[:200]}. This API serves POST {path_template}.",
+                details="path",
+            )
+        )
+
+    @app.errorhandler(MethodNotAllowed)
+    def wrong_method(error: MethodNotAllowed) -> Response:
+        allowed = [m for m in (error.valid_methods or ()) if m not in ("OPTIONS", "HEAD")]
+        return failure(
+            ApiError(
+                405,
+                f"{request.method} is not allowed here; use {' or '.join(allowed)}.",
+                details="method",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        return failure(ApiError(error.code or 500, error.description or error.name))
+
+    @app.errorhandler(Exception)
+    def internal_error(error: Exception) -> Response:
+        log.exception("unhandled error (trace %s)", current_trace_id(), exc_info=error)
+        return failure(ApiError(500, "The mock failed to process the request; see its log for this traceId."))

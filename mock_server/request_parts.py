@@ -1,0 +1,60 @@
+"""What the mock reads from any request, the same way everywhere: a bearer token, a body, a JSON body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Request
+
+from .envelope import ApiError
+
+MAX_CONTROL_BODY = 64 * 1024
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of 'Bearer <token>' (any case, surrounding spaces ignored); None for any other form."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        return None
+    return token
+
+
+def declares_body(req: Request) -> bool:
+    """The request says a body follows (a length, or chunked transfer coding)."""
+    return bool(req.content_length) or "chunked" in req.headers.get("Transfer-Encoding", "").lower()
+
+
+def has_body(req: Request) -> bool:
+    """True for any body at all, without reading more than one byte of it."""
+    if req.content_length:
+        return True
+    if declares_body(req):
+        if not req.environ.get("wsgi.input_terminated"):
+            return True  # the server left it undecoded, so the stream reads empty: count it as a body
+        try:
+            return bool(req.stream.read(1))
+        except Exception:  # a body the server cannot decode (bad chunk sizes) is still a body
+            return True
+    return False
+
+
+def json_body(req: Request, *, optional: bool = False, limit: int = MAX_CONTROL_BODY) -> Any:
+    """The JSON body (None when `optional` and absent); 400 or 413 in the envelope for anything else."""
+    if not declares_body(req):
+        if optional:
+            return None
+        raise ApiError(400, "Send a JSON body.", details="body")
+    try:
+        data = req.stream.read(limit + 1)
+    except Exception:  # a body the server cannot decode (bad chunk sizes)
+        raise ApiError(400, "The body could not be read: malformed chunked encoding.", details="body") from None
+    if len(data) > limit:
+        raise ApiError(413, f"Control API bodies are limited to {limit} bytes.", details="body")
+    try:
+        return json.loads(data) if data else None
+    except ValueError as exc:
+        raise ApiError(400, f"The body is not valid JSON: {exc}.", details="body") from None
+    except RecursionError:
+        raise ApiError(400, "The body is not valid JSON: it is nested too deeply.", details="body") from None

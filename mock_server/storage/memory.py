@@ -1,0 +1,120 @@
+"""The in-memory engine: instances, faults and rate-limit buckets of one process, each behind a lock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from ..domain import ConditionalUpdate, Instance
+from ..faults import Fault
+from ..rate_limit import Bucket, RateLimit, take
+from .interfaces import DuplicateInstance
+
+MAX_MEMORY_BUCKETS = 10_000
+
+
+class MemoryInstanceStore:
+    """Instances in a dict behind one lock: fast, and per process."""
+
+    def __init__(self, instances: Iterable[Instance] = ()) -> None:
+        self._lock = threading.Lock()
+        self._by_id: dict[str, Instance] = {}
+        self.replace_all(instances)
+
+    def get(self, workflow_instance_id: str) -> Instance | None:
+        return self._by_id.get(workflow_instance_id)
+
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        with self._lock:
+            current = self._by_id.get(update.workflow_instance_id)
+            if current is None or not update.matches(current):
+                return current, False
+            updated = self._by_id[update.workflow_instance_id] = update.applied(current)
+            return updated, True
+
+    def add(self, instance: Instance) -> None:
+        with self._lock:
+            if instance.workflow_instance_id in self._by_id:
+                raise DuplicateInstance(instance.workflow_instance_id)
+            self._by_id[instance.workflow_instance_id] = instance
+
+    def instances(self) -> list[Instance]:
+        with self._lock:
+            return list(self._by_id.values())
+
+    def replace_all(self, instances: Iterable[Instance]) -> None:
+        fresh = {instance.workflow_instance_id: instance for instance in instances}
+        with self._lock:
+            self._by_id = fresh
+
+
+class MemoryFaultRegistry:
+    """Faults of one process, behind a lock; `active` returns a tuple rebuilt on change, so it is near free."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: dict[str, Fault] = {}
+        self._active: tuple[Fault, ...] = ()
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults[fault.id] = fault
+            self._refresh()
+
+    def faults(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults.values())
+
+    def remove(self, fault_id: str) -> bool:
+        with self._lock:
+            found = self._faults.pop(fault_id, None) is not None
+            self._refresh()
+            return found
+
+    def clear(self) -> int:
+        with self._lock:
+            removed = len(self._faults)
+            self._faults.clear()
+            self._refresh()
+            return removed
+
+    def active(self) -> Sequence[Fault]:
+        return self._active
+
+    def consume(self, fault: Fault) -> bool:
+        with self._lock:
+            current = self._faults.get(fault.id)
+            if current is None or not current.count:
+                return False
+            self._faults[fault.id] = replace(current, count=current.count - 1)
+            self._refresh()
+            return True
+
+    def _refresh(self) -> None:
+        self._active = tuple(f for f in self._faults.values() if f.count is None or f.count > 0)
+
+
+class MemoryBuckets:
+    """Token buckets of one process; past MAX_MEMORY_BUCKETS keys, refilled ones are forgotten."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[str, Bucket] = {}
+
+    def take(self, key: str, limit: RateLimit, now: float) -> float | None:
+        with self._lock:
+            bucket, wait = take(self._buckets.get(key), now, limit)
+            if len(self._buckets) >= MAX_MEMORY_BUCKETS and key not in self._buckets:
+                self._forget_full(limit, now)
+            self._buckets[key] = bucket
+            return wait
+
+    def clear(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+    def _forget_full(self, limit: RateLimit, now: float) -> None:
+        """Drops buckets that have refilled: forgetting them changes no answer."""
+        refill_seconds = limit.burst / limit.per_second
+        self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < refill_seconds}
