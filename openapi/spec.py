@@ -7,6 +7,7 @@ from the spec.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,8 +74,9 @@ class Operation:
 class Spec:
     """The parsed document, and validators over its schemas."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], text: str | None = None) -> None:
         self.document = document
+        self._text = text
         self._registry = Registry().with_resource(
             SPEC_URI, Resource.from_contents(document, default_specification=DRAFT202012)
         )
@@ -82,7 +84,21 @@ class Spec:
     @classmethod
     def load(cls, path: str | Path | None = None) -> Spec:
         source = Path(path) if path else SPEC_PATH
-        return cls(yaml.safe_load(source.read_text(encoding="utf-8")))
+        text = source.read_text(encoding="utf-8")
+        return cls(yaml.safe_load(text), text)
+
+    @property
+    def yaml_text(self) -> str:
+        """The document as YAML: the very file it was read from (comments, order and quoting kept),
+        so what the mock serves is what it runs on; a document built in code is dumped."""
+        if self._text is None:
+            self._text = yaml.safe_dump(self.document, sort_keys=False, allow_unicode=True)
+        return self._text
+
+    @cached_property
+    def json_text(self) -> str:
+        """The same document as JSON, for tools that take only JSON (`/__mock/openapi.json`)."""
+        return json.dumps(self.document, ensure_ascii=False, indent=2) + "\n"
 
     @classmethod
     @cache

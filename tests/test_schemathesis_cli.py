@@ -145,7 +145,7 @@ def report(done: subprocess.CompletedProcess[str]) -> str:
 
 def test_schemathesis_run_with_all_checks_and_phases_finds_no_issue(target: str, tmp_path: Path) -> None:
     """Generated IDs: 403s and 404s for IDs that do not exist, 400s for malformed ones, every phase."""
-    done = run_schemathesis(target, tmp_path, "--phases", ALL_PHASES, "--max-examples", "50")
+    done = run_schemathesis(target, tmp_path, "--phases", ALL_PHASES, "--max-examples", "25")
     assert passed(done), report(done)
     assert "✅ Stateful" in done.stdout, report(done)
 
