@@ -214,8 +214,9 @@ export function wrongBranch(answer: DiscardAnswer): string {
 
 
 @pytest.fixture(scope="session")
-def typescript_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """openapi-typescript on the spec, then tsc over the example and the misuses, in a scratch copy.
+def typescript_run(tmp_path_factory: pytest.TempPathFactory, served_mock: MockProcess) -> dict[str, Any]:
+    """openapi-typescript on the spec at the mock's URL, as a frontend team runs it, then tsc over
+    the example and the misuses, in a scratch copy.
 
     The copy keeps generated files out of the tree; its node_modules is a link to the repo's.
     """
@@ -228,7 +229,7 @@ def typescript_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (work / "misuse.ts").write_text(MISUSE, encoding="utf-8")
     (work / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
     generate = subprocess.run(
-        [str(generator), str(SPEC_PATH), "--output", str(work / "discard-api.ts")],
+        [str(generator), served_mock.base_url + "/__mock/openapi.yaml", "--output", str(work / "discard-api.ts")],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     check = subprocess.run(

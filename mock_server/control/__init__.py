@@ -1,14 +1,15 @@
-"""The control API under /__mock: provider states, reset, instances, journal, faults.
+"""The control API under /__mock: provider states, reset, instances, journal, faults, the spec.
 
 It is off the public spec and off `/v1`; `--no-control` leaves it out, and a
-control token, when set, guards all of it.
+control token, when set, guards all of it but the spec (public anyway, and wanted
+by tools that cannot send a token).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import api, faults
+from . import api, faults, openapi
 from .token import control_token_guard
 
 PREFIX = "/__mock"
@@ -17,5 +18,6 @@ PREFIX = "/__mock"
 def init_app(app: Flask, token: str | None) -> None:
     app.register_blueprint(api.bp, url_prefix=PREFIX)
     app.register_blueprint(faults.bp, url_prefix=PREFIX)
+    app.register_blueprint(openapi.bp, url_prefix=PREFIX)
     if token:
-        app.before_request(control_token_guard(token, PREFIX))
+        app.before_request(control_token_guard(token, PREFIX, readable=[PREFIX + path for path in openapi.PATHS]))

@@ -7,7 +7,7 @@ shared mock anyone who can reach it could disturb everyone's tests.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from flask import request
 
@@ -17,14 +17,19 @@ from ..request_parts import bearer_token
 TOKEN_HEADER = "X-Mock-Control-Token"
 
 
-def control_token_guard(token: str, prefix: str) -> Callable[[], None]:
-    """A before-request hook: 401 for control calls under `prefix` without `token`."""
+def control_token_guard(token: str, prefix: str, readable: Collection[str] = ()) -> Callable[[], None]:
+    """A before-request hook: 401 for control calls under `prefix` without `token`.
+
+    Paths in `readable` answer GETs without it: they show what is public anyway (the spec).
+    """
     expected = token.encode("utf-8")
 
     def guard() -> None:
         path = request.path
         if request.method == "OPTIONS" or not (path == prefix or path.startswith(prefix + "/")):
             return  # CORS preflights carry no credentials, and change nothing
+        if request.method in ("GET", "HEAD") and path in readable:
+            return
         presented = _presented_token()
         if presented is None or not hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), expected):
             raise ApiError(
