@@ -31,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config or {})
     settings = app.config
 
-    spec = Spec.load(settings["SPEC_PATH"]) if settings["SPEC_PATH"] else Spec.shipped()
+    spec = Spec.shipped()  # the one source of routes, checks, examples, codes and messages
     operation = spec.operation()
     seed = load_seed(settings["DATA_FILE"], spec)
     storage = _open_storage(settings["STORE"], seed.instances)

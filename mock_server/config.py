@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 DEFAULTS: Mapping[str, Any] = {
-    "SPEC_PATH": None,  # None: the spec that ships in the package
     "DATA_FILE": None,  # None: the shipped seed data
     "CONTROL_API": True,
     "CORS": True,

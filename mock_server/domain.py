@@ -195,7 +195,7 @@ class DiscardRule:
 @cache
 def shipped_rule() -> DiscardRule:
     """The rule of the spec that ships in the package (for callers without a spec of their own)."""
-    return DiscardRule.from_spec(Spec.load())
+    return DiscardRule.from_spec(Spec.shipped())
 
 
 def discarded(instance: Instance, rule: DiscardRule | None = None) -> Instance:

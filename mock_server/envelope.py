@@ -1,4 +1,11 @@
-"""The response envelope every answer of the mock wears, success or error."""
+"""The response envelope every answer of the mock wears, success or error.
+
+Error codes and messages come from the spec: a documented status answers
+with its examples' code, and an answer the spec shows by example (a missing
+key, an unknown instance ...) is made from that example (`ApiError.documented`),
+so the mock and the spec cannot drift apart. Only statuses the spec does not
+document (an HTTP-level refusal such as 405 or 413) have their codes here.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +13,35 @@ import json
 import random
 import uuid
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from flask import Response, g
 
-# The docs leave error codes an open string; these are the mock's (inferred).
-ERROR_CODES: Mapping[int, str] = {
-    400: "VALIDATION_ERROR",
-    401: "UNAUTHORIZED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
+from sonarly_openapi.spec import ErrorAnswer, Spec
+
+# Statuses the endpoint's spec does not document, answered by the mock or its server (inferred codes).
+UNDOCUMENTED_CODES: Mapping[int, str] = {
     405: "METHOD_NOT_ALLOWED",
-    409: "CONFLICT",
+    408: "REQUEST_TIMEOUT",
     413: "PAYLOAD_TOO_LARGE",
     414: "URI_TOO_LONG",
     415: "UNSUPPORTED_MEDIA_TYPE",
-    429: "RATE_LIMITED",
     431: "HEADERS_TOO_LARGE",
-    500: "INTERNAL_ERROR",
     501: "NOT_IMPLEMENTED",
-    502: "UPSTREAM_ERROR",
+    503: "SERVICE_UNAVAILABLE",
 }
+
+
+@cache
+def _documented() -> tuple[dict[int, str], dict[str, ErrorAnswer]]:
+    operation = Spec.shipped().operation()
+    return operation.error_codes, operation.errors
+
+
+def error_code(status: int) -> str:
+    """The code an error status answers with: the spec's for a documented status."""
+    return _documented()[0].get(status) or UNDOCUMENTED_CODES.get(status, "ERROR")
 
 
 class ApiError(Exception):
@@ -43,10 +58,17 @@ class ApiError(Exception):
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.code = code or ERROR_CODES.get(status, "ERROR")
+        self.code = code or error_code(status)
         self.message = message
         self.details = details
         self.headers = dict(headers or {})
+
+    @classmethod
+    def documented(cls, example: str, *, headers: Mapping[str, str] | None = None, **values: Any) -> ApiError:
+        """The answer of the spec's error example named `example`, with this request's `values` in place."""
+        answer = _documented()[1][example]
+        message, details = answer.render(**values)
+        return cls(answer.status, message, details=details, code=answer.code, headers=headers)
 
 
 def new_trace_id() -> str:
@@ -73,7 +95,7 @@ def error_body(
     return {
         "success": False,
         "data": None,
-        "error": {"code": code or ERROR_CODES.get(status, "ERROR"), "message": message, "details": details},
+        "error": {"code": code or error_code(status), "message": message, "details": details},
         "traceId": trace_id,
     }
 

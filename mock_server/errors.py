@@ -60,4 +60,4 @@ def init_app(app: Flask, *, path_template: str, cors: bool) -> None:
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> Response:
         log.exception("unhandled error (trace %s)", current_trace_id(), exc_info=error)
-        return failure(ApiError(500, "The mock failed to process the request; see its log for this traceId."))
+        return failure(ApiError.documented("internalError"))

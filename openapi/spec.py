@@ -38,13 +38,43 @@ class PathParameter:
     validator: Draft202012Validator
     expectation: str  # the schema's description: what a valid value looks like
     accepts: Callable[[str], bool]  # validator.is_valid, or the same answer in plain Python (see string_check)
+    # The spec's message for a malformed parameter (the 400 example whose x-message names {parameter}).
+    template: str = "Path parameter {parameter} must be {expectation}; got {value}."
 
     def problem(self, value: str) -> str | None:
         """Why `value` is not acceptable, for a person; None when it is."""
         if self.accepts(value):
             return None
         shown = value if len(value) <= 64 else value[:61] + "..."
-        return f"Path parameter {self.name} must be {self.expectation}; got {shown!r}."
+        return self.template.format(parameter=self.name, expectation=self.expectation, value=repr(shown))
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """One of the spec's error examples, as an answer the mock gives.
+
+    Where the example's message names values of the request, its `x-message`
+    (and `x-details`) template says where they go (`{workflowInstanceId}`);
+    otherwise the example's own message is the answer's, word for word.
+    """
+
+    name: str
+    status: int
+    code: str
+    message: str  # a str.format template; a static message has no fields
+    details: str | None  # the same, for error.details
+
+    def render(self, **values: Any) -> tuple[str, str | None]:
+        """(message, details) with `values` put in place."""
+        return self.message.format(**values), None if self.details is None else self.details.format(**values)
+
+    def pattern(self) -> re.Pattern[str]:
+        """A regex that every message rendered from the template matches (the example's own must, too)."""
+        parts = re.split(r"\{(\w+)\}", self.message)
+        return re.compile(
+            "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)) + r"\Z",
+            re.DOTALL,
+        )
 
 
 @dataclass(frozen=True)
@@ -57,6 +87,7 @@ class Operation:
     parameters: tuple[PathParameter, ...]
     required_permissions: tuple[str, ...]
     examples: dict[int, dict[str, Any]]  # status -> example name -> body
+    errors: dict[str, ErrorAnswer] = field(default_factory=dict)  # example name -> answer, for statuses >= 400
 
     @property
     def flask_rule(self) -> str:
@@ -65,6 +96,14 @@ class Operation:
     @property
     def documented_statuses(self) -> tuple[int, ...]:
         return tuple(sorted(self.examples))
+
+    @property
+    def error_codes(self) -> dict[int, str]:
+        """Each documented error status's code, as its first example gives it."""
+        codes: dict[int, str] = {}
+        for answer in self.errors.values():
+            codes.setdefault(answer.status, answer.code)
+        return codes
 
     def success_example(self) -> dict[str, Any]:
         """The first example of the 200 answer: what a discard does, as the spec shows it."""
@@ -146,30 +185,50 @@ class Spec:
         path_item = self.document["paths"][path]
         op = path_item[method]
         params = [self.resolve(p) for p in path_item.get("parameters", []) + op.get("parameters", [])]
+        named = {
+            int(status): {
+                name: self.resolve(example)
+                for name, example in self.resolve(response)["content"]["application/json"].get("examples", {}).items()
+            }
+            for status, response in op["responses"].items()
+        }
+        malformed = [
+            example["x-message"]
+            for example in named.get(400, {}).values()
+            if "{parameter}" in example.get("x-message", "")
+        ]
         return Operation(
             path_template=path,
             method=method.upper(),
             operation_id=operation_id,
-            parameters=tuple(self._path_parameter(p) for p in params if p["in"] == "path"),
+            parameters=tuple(self._path_parameter(p, *malformed[:1]) for p in params if p["in"] == "path"),
             required_permissions=tuple(op.get("x-required-permissions", ())),
             examples={
-                int(status): {
-                    name: self.resolve(example)["value"]
-                    for name, example in self.resolve(response)["content"]["application/json"]
-                    .get("examples", {})
-                    .items()
-                }
-                for status, response in op["responses"].items()
+                status: {name: example["value"] for name, example in by_name.items()}
+                for status, by_name in named.items()
+            },
+            errors={
+                name: ErrorAnswer(
+                    name=name,
+                    status=status,
+                    code=example["value"]["error"]["code"],
+                    message=example.get("x-message", example["value"]["error"]["message"]),
+                    details=example.get("x-details", example["value"]["error"].get("details")),
+                )
+                for status, by_name in named.items()
+                if status >= 400
+                for name, example in by_name.items()
             },
         )
 
-    def _path_parameter(self, parameter: dict[str, Any]) -> PathParameter:
+    def _path_parameter(self, parameter: dict[str, Any], *template: str) -> PathParameter:
         validator = self.validator(parameter["schema"])
         return PathParameter(
-            name=parameter["name"],
-            validator=validator,
-            expectation=self.resolve(parameter["schema"]).get("description", "a valid value"),
-            accepts=self.string_check(parameter["schema"]) or validator.is_valid,
+            parameter["name"],
+            validator,
+            self.resolve(parameter["schema"]).get("description", "a valid value"),
+            self.string_check(parameter["schema"]) or validator.is_valid,
+            *template,
         )
 
     def string_check(self, schema: Any) -> Callable[[Any], bool] | None:

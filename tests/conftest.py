@@ -18,22 +18,8 @@ from .served import MockProcess, served
 
 @pytest.fixture(scope="session")
 def spec() -> Spec:
-    """The shipped spec, parsed once."""
-    return Spec.load()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _parse_the_shipped_spec_once(spec: Spec) -> Iterator[None]:
-    """create_app parses the YAML spec on every call (most of its ~30 ms); these tests build
-    hundreds of apps, so they share one parse of the shipped spec. A SPEC_PATH still loads its file."""
-    original = Spec.load.__func__  # type: ignore[attr-defined]
-
-    def load(cls: type[Spec], path: Any = None) -> Spec:
-        return spec if path is None else original(cls, path)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Spec, "load", classmethod(load))
-        yield
+    """The shipped spec, parsed once per process (Spec.shipped), as every app built here uses it."""
+    return Spec.shipped()
 
 
 @pytest.fixture

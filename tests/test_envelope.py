@@ -10,7 +10,7 @@ from flask import Flask
 
 from mock_server import create_app
 from mock_server.domain import ConditionalUpdate, Instance
-from mock_server.envelope import ERROR_CODES, ApiError, error_body, new_trace_id
+from mock_server.envelope import ApiError, error_body, new_trace_id
 from mock_server.storage import Storage
 from mock_server.storage.memory import MemoryBuckets, MemoryFaultRegistry, MemoryInstanceStore
 from sonarly_openapi.spec import DISCARD_OPERATION, Spec
@@ -22,8 +22,8 @@ from .helpers import assert_error_envelope, bearer, discard_path, is_json_conten
     ("status", "code"),
     [(400, "VALIDATION_ERROR"), (401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (404, "NOT_FOUND"), (409, "CONFLICT")],
 )
-def test_api_errors_get_the_mock_code_for_their_status(status: int, code: str) -> None:
-    assert ApiError(status, "m").code == code == ERROR_CODES[status]
+def test_api_errors_get_the_spec_code_for_their_status(status: int, code: str, spec: Spec) -> None:
+    assert ApiError(status, "m").code == code == spec.operation().error_codes[status]
 
 
 def test_an_explicit_code_wins_and_unknown_statuses_get_a_generic_one() -> None:

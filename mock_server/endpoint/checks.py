@@ -76,11 +76,7 @@ class DiscardEndpoint:
         wait = self.limiter.check(rate_key(req.headers.get("Authorization"), req.remote_addr))
         if wait is not None:
             after = retry_after_header(wait)
-            raise ApiError(
-                429,
-                f"Rate limit exceeded for this API key; retry after {after} second(s).",
-                headers={"Retry-After": after},
-            )
+            raise ApiError.documented("rateLimited", retryAfter=after, headers={"Retry-After": after})
 
     def injected_fault(self, workflow_instance_id: str) -> None:
         """A delay and maybe an error, as the faults in force ask; an injected error changes nothing."""
@@ -120,17 +116,15 @@ class DiscardEndpoint:
         try:
             return self.rule.discard(self.instances.update_if, account_group_id, campaign_id, workflow_instance_id)
         except NotFound:
-            raise ApiError(
-                404,
-                f"No workflow instance {workflow_instance_id} in campaign {campaign_id} "
-                f"of account group {account_group_id}.",
-                details="workflowInstanceId",
+            raise ApiError.documented(
+                "instanceNotFound",
+                workflowInstanceId=workflow_instance_id,
+                campaignId=campaign_id,
+                accountGroupId=account_group_id,
             ) from None
         except NotPendingApproval as refused:
-            status = refused.instance.workflow_status
-            raise ApiError(
-                409,
-                f"Workflow instance {workflow_instance_id} is not pending approval (status: {status}); "
-                "nothing was discarded. Check its state before retrying.",
-                details=status,
+            raise ApiError.documented(
+                "notPendingApproval",
+                workflowInstanceId=workflow_instance_id,
+                workflowStatus=refused.instance.workflow_status,
             ) from None

@@ -24,34 +24,22 @@ class Keyring:
 
     def authenticate(self, authorization: str | None) -> ApiKey:
         if not authorization:
-            raise ApiError(401, "Missing API key: send 'Authorization: Bearer <key>'.")
+            raise ApiError.documented("missingKey")
         token = bearer_token(authorization)
         if token is None:
-            raise ApiError(
-                401,
-                "Malformed Authorization header: expected 'Bearer <key>'.",
-                details="Authorization",
-            )
+            raise ApiError.documented("malformedKey")
         key = self._keys.get(token)
         if key is None:
-            raise ApiError(401, "The API key is unknown or has been revoked.")
+            raise ApiError.documented("unknownKey")
         return key
 
     @staticmethod
     def require_permissions(key: ApiKey, permissions: Iterable[str]) -> None:
         missing = [p for p in permissions if p not in key.permissions]
         if missing:
-            raise ApiError(
-                403,
-                f"This API key lacks the permission {', '.join(missing)}.",
-                details=", ".join(missing),
-            )
+            raise ApiError.documented("missingPermission", permissions=", ".join(missing))
 
     @staticmethod
     def require_account_group(key: ApiKey, account_group_id: str) -> None:
         if account_group_id not in key.account_groups:
-            raise ApiError(
-                403,
-                f"This API key has no access to account group {account_group_id!r}.",
-                details="accountGroupId",
-            )
+            raise ApiError.documented("noAccountGroupAccess", accountGroupId=account_group_id)
