@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import machine, report, scale, servers, suite, throughput
+from . import fleet, machine, report, scale, servers, suite, throughput
 from .datafile import data_file
 from .load import LoadGenerator, ensure_wrk
 from .procs import install_cleanup
@@ -28,7 +28,7 @@ from .procs import install_cleanup
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "latest.md"  # the full run's table, committed and quoted in the README
 PARTIAL_OUT = HERE / "results" / "partial.md"  # --quick or --only runs: never over the full run's table
-SECTIONS = ("throughput", "scale", "suite")
+SECTIONS = ("throughput", "scale", "suite", "stores")
 THROUGHPUT_INSTANCES = 100_000
 SCALE_SIZES = [10_000, 100_000, 1_000_000]
 SEED = 20260101
@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     load = LoadGenerator(ensure_wrk() if args.load == "auto" else None)
     scratch = Path(tempfile.mkdtemp(prefix="discard-bench-"))
     measured_throughput = points = measured_suite = None
+    measured_stores = None
     try:
         if "throughput" in sections:
             path, layout = data_file(THROUGHPUT_INSTANCES)
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             points = scale.measure(SCALE_SIZES, load, settings.scale_rate, settings.scale_seconds)
         if "suite" in sections:
             measured_suite = suite.measure(SEED, settings.suite_budget, settings.suite_rounds)
+        if "stores" in sections:
+            path, layout = data_file(THROUGHPUT_INSTANCES)
+            measured_stores = fleet.measure(load, path, layout, scratch, settings.rounds, settings.seconds)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     command = "./run bench" + (" --quick" if args.quick else "")
@@ -124,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         points=points,
         suite=measured_suite,
     )
+    if measured_stores is not None:
+        text += "\n" + "\n".join(fleet.table(measured_stores)) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n", encoding="utf-8")
     print(text)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask
@@ -20,7 +22,9 @@ from .faults import FaultError, error_statuses, parse_fault
 from .journal import RequestJournal
 from .rate_limit import RateLimit, RateLimiter
 from .seed import instance_validator, load_seed
-from .storage import FaultRegistry, Storage, open_storage
+from .storage import FaultRegistry, Storage, StoreUnavailable, open_storage
+
+log = logging.getLogger("discard_mock")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -34,7 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     spec = Spec.shipped()  # the one source of routes, checks, examples, codes and messages
     operation = spec.operation()
     seed = load_seed(settings["DATA_FILE"], spec)
-    storage = _open_storage(settings["STORE"], seed.instances)
+    storage = _open_storage(settings["STORE"], seed.instances, settings)
     keyring = Keyring(seed.api_keys)
     requests = RequestJournal(settings["JOURNAL_SIZE"])
     app.extensions[EXTENSION_KEY] = MockContext(
@@ -70,8 +74,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _open_storage(choice: Any, seed: Any) -> Storage:
-    return choice(seed) if callable(choice) else open_storage(choice, seed)
+def _open_storage(choice: Any, seed: Any, settings: Mapping[str, Any]) -> Storage:
+    return choice(seed) if callable(choice) else open_storage(choice, seed, settings)
 
 
 def _faults(config: Mapping[str, Any], registry: FaultRegistry, allowed: tuple[int, ...]) -> FaultRegistry | None:
@@ -83,9 +87,12 @@ def _faults(config: Mapping[str, Any], registry: FaultRegistry, allowed: tuple[i
         configured = [parse_fault(doc, allowed) for doc in config["FAULTS"]]
     except FaultError as exc:
         raise ConfigError(f"fault: {exc}") from None
-    registry.clear()
-    for fault in configured:
-        registry.add(fault)
+    try:
+        registry.clear()
+        for fault in configured:
+            registry.add(fault)
+    except StoreUnavailable as exc:  # a shared store down at start-up: the replicas already up keep theirs
+        log.warning("faults not reset at start-up: %s", exc)
     return registry if configured or config["CONTROL_API"] else None
 
 
@@ -96,5 +103,6 @@ def _rate_limiter(config: Mapping[str, Any], storage: Storage) -> RateLimiter | 
         limit = RateLimit.parse(config["RATE_LIMIT"], config["RATE_BURST"])
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    storage.buckets.clear()
+    with suppress(StoreUnavailable):  # a shared store down at start-up: its buckets are at most one refill old
+        storage.buckets.clear()
     return RateLimiter(limit, storage.buckets, clock=config["CLOCK"])

@@ -19,7 +19,7 @@ from .control import PREFIX as CONTROL_PREFIX
 from .seed import DataFileError
 from .serving.limits import ServeLimits
 from .serving.log_writer import BatchedStreamHandler
-from .storage import ENGINES, MEMORY, StoreOpenError
+from .storage import ENGINES, MEMORY, REDIS_SCHEMES, StoreOpenError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010  # Prism's default, so frontend configs carry over
@@ -46,14 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--store",
         default=MEMORY,
         metavar="|".join(engine.form for engine in ENGINES),
-        help="where instances, faults and rate-limit buckets live: memory (this process, gone at exit) or "
-        "a SQLite file that survives restarts and that every worker shares (default %(default)s)",
+        help="where instances, faults and rate-limit buckets live: memory (this process, gone at exit), "
+        "a SQLite file that survives restarts and that every worker shares, or a Redis that replicas on many "
+        "hosts share (rediss:// for TLS, redis://:PASSWORD@HOST:PORT/DB) (default %(default)s)",
+    )
+    serve.add_argument(
+        "--redis-prefix",
+        metavar="PREFIX",
+        help="start of every key of a Redis store, so several mocks can share one Redis (default 'discard-mock:')",
     )
     serve.add_argument(
         "--workers",
         type=_at_least(1),
         default=1,
-        help="worker processes; more than 1 needs --store sqlite:PATH (default %(default)s)",
+        help="worker processes; more than 1 needs a shared store, sqlite:PATH or Redis (default %(default)s)",
     )
     serve.add_argument(
         "--control-token",
@@ -226,11 +232,14 @@ def _runs_inline(app: Flask, store: str) -> Callable[[dict[str, Any]], bool] | N
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.redis_prefix is not None and not args.store.startswith(REDIS_SCHEMES):
+        parser.error("--redis-prefix goes with a Redis --store (redis://HOST:PORT/DB)")
     if args.workers > 1 and args.store == MEMORY:
         print(
             f"discard-mock: --workers {args.workers} needs a shared store. With --store {args.store} each worker "
             "process would keep its own copy of the instances, so a discard answered by one worker would not "
-            "exist for the others. Use --store sqlite:PATH (e.g. --store sqlite:discard-mock.db), or --workers 1.",
+            "exist for the others. Use --store sqlite:PATH (e.g. --store sqlite:discard-mock.db), a Redis "
+            "(--store redis://HOST:PORT/DB), or --workers 1.",
             file=sys.stderr,
         )
         return 2
@@ -250,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "CORS": not args.no_cors,
                 "JOURNAL_SIZE": args.journal_size,
                 "STORE": args.store,
+                "REDIS_PREFIX": args.redis_prefix,
                 "WORKERS": args.workers,
                 "FAULTS": _flag_faults(args),
                 "RATE_LIMIT": args.rate_limit,

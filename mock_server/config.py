@@ -12,8 +12,10 @@ DEFAULTS: Mapping[str, Any] = {
     "CONTROL_API": True,
     "CORS": True,
     "JOURNAL_SIZE": 1000,
-    # "memory", "sqlite:PATH" (see storage.ENGINES), or a callable (seeded instances) -> storage.Storage
+    # "memory", "sqlite:PATH", "redis://HOST:PORT/DB" (see storage.ENGINES), or a callable
+    # (seeded instances) -> storage.Storage
     "STORE": "memory",
+    "REDIS_PREFIX": None,  # the Redis engine's key prefix; None: storage.redis.DEFAULT_PREFIX
     "WORKERS": 1,  # processes serving this app; only said in the journal's answer
     "FAULTS": (),  # fault descriptions (as POST /__mock/faults takes them) in force from the start
     "RATE_LIMIT": None,  # e.g. "10/s", per API key; None: no limit

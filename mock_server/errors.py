@@ -29,7 +29,16 @@ def init_app(app: Flask, *, path_template: str, cors: bool) -> None:
 
     @app.errorhandler(StoreUnavailable)
     def store_unavailable(error: StoreUnavailable) -> Response:
-        return failure(ApiError(503, f"The mock's store is unavailable ({error}); nothing was changed. Retry shortly."))
+        log.warning("503: %s (trace %s)", error, current_trace_id())
+        return failure(
+            ApiError(
+                503,
+                f"The mock's store is unavailable: {error}. Retry shortly; GET /__mock/health says when it is back.",
+                details="store",
+                code="SERVICE_UNAVAILABLE",
+                headers={"Retry-After": "1"},
+            )
+        )
 
     @app.errorhandler(NotFound)
     def unknown_path(_: NotFound) -> Response:

@@ -13,6 +13,7 @@ from mock_server import create_app
 from mock_server.context import EXTENSION_KEY, MockContext
 from sonarly_openapi.spec import Spec
 
+from .redis_server import own_redis, redis_prefix, redis_server  # noqa: F401 (fixtures)
 from .served import MockProcess, served
 
 

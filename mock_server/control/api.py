@@ -85,6 +85,18 @@ def create_instance() -> Response:
     return json_response(instance.to_json(), 201)
 
 
+HEALTH_PATH = "/health"
+
+
+@bp.get(HEALTH_PATH)
+def health() -> Response:
+    """200 while the store answers, else 503 with why: what a load balancer's health check asks."""
+    storage = mock_context().storage
+    problem = storage.health()
+    store = {**storage.about, "ok": problem is None, "error": problem}
+    return json_response({"ok": problem is None, "store": store}, 200 if problem is None else 503)
+
+
 @bp.get("/requests")
 def list_requests() -> Response:
     limit = request.args.get("limit", "")

@@ -7,8 +7,8 @@ store only applies a `ConditionalUpdate` in one atomic step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..domain import ConditionalUpdate, Instance
@@ -94,3 +94,4 @@ class Storage:
     release: Callable[[], None] = lambda: None  # closes what start-up opened, before worker processes fork
     shared: bool = False  # several processes (and hosts) may serve from it
     health: Callable[[], str | None] = lambda: None  # why the store cannot serve now, or None
+    about: Mapping[str, str] = field(default_factory=lambda: {"kind": "memory"})  # what GET /__mock/health names

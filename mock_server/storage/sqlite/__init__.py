@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 
 from ...domain import Instance
@@ -17,5 +18,20 @@ __all__ = ["SqliteBuckets", "SqliteDatabase", "SqliteFaultRegistry", "SqliteInst
 def open_sqlite(path: str, seed: Iterable[Instance]) -> Storage:
     db = SqliteDatabase(path)
     return Storage(
-        SqliteInstanceStore(db, seed), SqliteFaultRegistry(db), SqliteBuckets(db), release=db.close, shared=True
+        SqliteInstanceStore(db, seed),
+        SqliteFaultRegistry(db),
+        SqliteBuckets(db),
+        release=db.close,
+        shared=True,
+        health=lambda: _health(db),
+        about={"kind": "sqlite", "target": str(db.path)},
     )
+
+
+def _health(db: SqliteDatabase) -> str | None:
+    """None while the file answers a read, else SQLite's reason (a deleted directory, a full or broken disk)."""
+    try:
+        db.connection().execute("SELECT count(*) FROM instances").fetchone()
+    except sqlite3.Error as exc:
+        return f"SQLite store {db.path}: {exc}"
+    return None
