@@ -44,10 +44,11 @@ class GatewayInFront:
 
     Every JSON answer says `application/json; charset=utf-8`, and every third
     API request of the valid key is answered by the gateway itself: 429 in the
-    error envelope with an HTTP-date `Retry-After`, never reaching the mock (so
-    nothing changes, as CONTRACT.md requires of a 429). Like gateways that
-    authenticate before they count per consumer, it never throttles an unknown
-    key: Schemathesis' `ignored_auth` check expects 401 or 403 for those.
+    error envelope (no `details`, one member the envelope does not name) with an
+    HTTP-date `Retry-After`, never reaching the mock (so nothing changes, as
+    CONTRACT.md requires of a 429). Like gateways that authenticate before they
+    count per consumer, it never throttles an unknown key: Schemathesis'
+    `ignored_auth` check expects 401 or 403 for those.
     """
 
     def __init__(self, app: WsgiApp, every: int = 3) -> None:
@@ -83,6 +84,7 @@ class GatewayInFront:
             "data": None,
             "error": {"code": "TOO_MANY_REQUESTS", "message": "Slow down; retry after the given date."},
             "traceId": f"gateway-{turn}",
+            "gateway": "edge-1",  # a member the envelope does not name: the contract allows it
         }
         start_response(
             "429 Too Many Requests",

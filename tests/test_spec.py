@@ -247,3 +247,35 @@ def test_every_inferred_constraint_says_why(spec: Spec) -> None:
         reason = node.get("x-inferred-reason")
         assert node.get("x-inferred") is True and isinstance(reason, str) and reason.strip(), where
         assert "\n" not in reason.strip(), where
+
+
+def _error_body(**error: Any) -> dict[str, Any]:
+    return {"success": False, "data": None, "error": {"code": "NOT_FOUND", "message": "No such instance.", **error},
+            "traceId": "t-1"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _error_body(),
+        _error_body(details=None),
+        _error_body(details="workflowInstanceId", hint="an extra member of the error"),
+        {**_error_body(), "requestId": "an extra member of the envelope"},
+    ],
+    ids=["details absent", "details null", "extra error member", "extra envelope member"],
+)
+def test_the_error_envelope_is_no_stricter_than_the_contract(spec: Spec, body: dict[str, Any]) -> None:
+    """CONTRACT: `details` may be null or absent, and nothing forbids members the envelope does not name."""
+    for status in (404, 429, 400):
+        if status == 400:
+            body = {**body, "error": {**body["error"], "code": "VALIDATION_ERROR"}}
+        assert spec.response_validator(DISCARD_OPERATION, status).is_valid(body), status
+
+
+def test_a_result_may_carry_members_the_envelope_does_not_name(spec: Spec) -> None:
+    example = copy.deepcopy(DOCS["examples"]["200"]["example"])
+    example["meta"] = {"region": "eu"}
+    example["data"]["leadStatus"]["campaignId"] = "507f191e810c19729de860ea"
+    assert spec.response_validator(DISCARD_OPERATION, 200).is_valid(example)
+    example["error"] = {"code": "X", "message": "a success carries no error"}
+    assert not spec.response_validator(DISCARD_OPERATION, 200).is_valid(example)
