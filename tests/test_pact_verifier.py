@@ -66,8 +66,11 @@ def test_a_pact_the_mock_does_not_satisfy_fails_verification(served_mock: MockPr
     pact["interactions"][0]["response"]["body"]["data"]["action"] = "approved"  # a discard never says this
     broken = tmp_path / "broken.pact.json"
     broken.write_text(json.dumps(pact), encoding="utf-8")
+    check = verifier(served_mock, broken, body=True)
     with pytest.raises(RuntimeError):
-        verifier(served_mock, broken, body=True).verify()
+        check.verify()
+    mismatches = [m for error in check.results["errors"] for m in error["mismatch"].get("mismatches", [])]
+    assert [(m["type"], m["path"]) for m in mismatches] == [("BodyMismatch", "$.data.action")], check.results
 
 
 def test_an_unknown_provider_state_fails_verification(served_mock: MockProcess, tmp_path: Path) -> None:
@@ -78,7 +81,10 @@ def test_an_unknown_provider_state_fails_verification(served_mock: MockProcess, 
     unknown = tmp_path / "unknown-state.pact.json"
     unknown.write_text(json.dumps(pact), encoding="utf-8")
     requests.post(served_mock.url("/__mock/reset"), timeout=10)  # the pact's literal path would now succeed
+    check = verifier(served_mock, unknown, body=True)
     with pytest.raises(RuntimeError):
-        verifier(served_mock, unknown, body=True).verify()
+        check.verify()
+    reasons = [error["mismatch"].get("message", "") for error in check.results["errors"]]
+    assert reasons == ["One or more of the setup state change handlers has failed"], check.results
     docs_instance = requests.get(served_mock.url(f"/__mock/instances/{DOCS_INSTANCE}"), timeout=10).json()
     assert docs_instance["hasPendingApproval"] is True, "no request may fall back to the pact's literal IDs"
