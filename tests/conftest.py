@@ -13,6 +13,7 @@ from mock_server import create_app
 from mock_server.context import EXTENSION_KEY, MockContext
 from sonarly_openapi.spec import Spec
 
+from .browser import launched_chromium, unavailable_reason
 from .redis_server import own_redis, redis_prefix, redis_server  # noqa: F401 (fixtures)
 from .served import MockProcess, served
 
@@ -70,3 +71,13 @@ def served_mock() -> Iterator[MockProcess]:
     """
     with served() as mock:
         yield mock
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for every browser test; skipped, with the reason, where it cannot be had."""
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with launched_chromium() as browser:
+        yield browser
