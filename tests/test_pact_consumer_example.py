@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .helpers import ROOT
 from .served import MockProcess
 
@@ -18,31 +20,40 @@ PACT_NAME = "campaign-approvals-ui-sonarly-discard-mock.json"
 
 def run_example(mock: MockProcess, pact_dir: Path, *tests: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PACT_DIR": str(pact_dir), "DISCARD_MOCK_URL": mock.base_url, "PACT_DO_NOT_TRACK": "true"}
+    # The contract suite's plugin is not needed there (and is slow to import).
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:contract_tests.plugin"]
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(EXAMPLE), *tests],
+        [*command, "--rootdir", str(EXAMPLE), *tests],
         cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
 
-def test_the_consumer_pact_is_written_and_verifies_against_the_mock(served_mock: MockProcess, tmp_path: Path) -> None:
-    result = run_example(served_mock, tmp_path)
+@pytest.fixture(scope="module")
+def example_run(served_mock: MockProcess, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The whole example, once: its pact folder and its pytest output."""
+    pact_dir = tmp_path_factory.mktemp("pacts")
+    result = run_example(served_mock, pact_dir)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
-    pact = json.loads((tmp_path / PACT_NAME).read_text(encoding="utf-8"))
+    return pact_dir, result.stdout
+
+
+def test_the_consumer_pact_is_written_and_verifies_against_the_mock(example_run: tuple[Path, str]) -> None:
+    pact_dir, output = example_run
+    assert "4 passed" in output
+    pact = json.loads((pact_dir / PACT_NAME).read_text(encoding="utf-8"))
     assert sorted(i["response"]["status"] for i in pact["interactions"]) == [200, 401, 409]
     assert all(i["request"]["generators"]["path"]["type"] == "ProviderState" for i in pact["interactions"])
 
 
-def test_verification_fails_when_the_path_ignores_the_provider_state(served_mock: MockProcess, tmp_path: Path) -> None:
+def test_verification_fails_when_the_path_ignores_the_provider_state(
+    example_run: tuple[Path, str], served_mock: MockProcess, tmp_path: Path
+) -> None:
     """Control: without the ProviderState generator the verifier sends the pact's example IDs, which the
     provider test catches, so its pass above means the injected IDs were used."""
-    written = run_example(served_mock, tmp_path, "test_discard_consumer.py")
-    assert written.returncode == 0, written.stdout + written.stderr
-    pact_file = tmp_path / PACT_NAME
-    pact = json.loads(pact_file.read_text(encoding="utf-8"))
+    pact = json.loads((example_run[0] / PACT_NAME).read_text(encoding="utf-8"))
     for interaction in pact["interactions"]:
         del interaction["request"]["generators"]
-    pact_file.write_text(json.dumps(pact), encoding="utf-8")
+    (tmp_path / PACT_NAME).write_text(json.dumps(pact), encoding="utf-8")
     served_mock.call("POST", "/__mock/reset")
 
     result = run_example(served_mock, tmp_path, "test_discard_provider.py")
