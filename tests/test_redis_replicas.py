@@ -179,5 +179,7 @@ def test_the_suite_fails_a_redis_backed_replica_with_a_fault(
     with fleet(2, "--store", redis_server.url, "--redis-prefix", redis_prefix) as (tested, other):
         status, _, body = other.call("POST", "/__mock/faults", body={"status": 500, "probability": 0.2})
         assert status == 201, body
-        code, failed, output = run_suite(tested.base_url, tmp_path)
+        code, failed, output = run_suite(tested.base_url, tmp_path, "-x")  # the first failure is enough
+        status, _, journal = tested.call("GET", "/__mock/requests")
     assert code == 1 and failed, output
+    assert status == 200 and any(entry["status"] == 500 for entry in journal["requests"]), "no injected 500 seen"
