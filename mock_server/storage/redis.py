@@ -201,8 +201,8 @@ class RedisConnection:
     """One Redis client per process (its pool reconnects after a fork), its scripts and key names.
 
     `run` is the one way to Redis: it turns every "cannot serve now" error into
-    StoreUnavailable and remembers it for the health answer; the first call
-    after an error checks the prefix is seeded (Redis may have come back empty).
+    StoreUnavailable, and a call that finds the prefix unseeded (Redis came back
+    empty) seeds it and runs again.
     """
 
     def __init__(self, url: str, prefix: str, seed: Iterable[Instance]) -> None:
@@ -225,7 +225,6 @@ class RedisConnection:
         self.client = redis.Redis(connection_pool=pool, retry=no_retries)
         self._seed = list(seed)
         self._seeding = threading.Lock()
-        self.last_error: str | None = None
         self.conditional_write = self.client.register_script(_CONDITIONAL_WRITE)
         self.add = self.client.register_script(_ADD)
         self.install = self.client.register_script(_INSTALL)
@@ -257,7 +256,6 @@ class RedisConnection:
             if not str(exc).startswith(_UNAVAILABLE_REPLIES):
                 raise
             raise self._unavailable(exc) from None
-        self.last_error = None
         return result
 
     def try_connect(self) -> str | None:
@@ -319,7 +317,6 @@ class RedisConnection:
         # so the requests after its return do not each fail once on a stale socket.
         self.client.connection_pool.disconnect(inuse_connections=False)
         why = str(exc).rstrip(".") or type(exc).__name__
-        self.last_error = why
         return StoreUnavailable(f"Redis at {self.where} cannot be used: {why}")
 
 
