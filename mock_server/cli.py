@@ -205,7 +205,7 @@ def _lighter_log_records() -> None:
     fields neither our format nor gunicorn's uses (the logging HOWTO's
     "Optimization"). Process IDs stay: gunicorn's lines show them.
     """
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = False
     logging.logMultiprocessing = False
 

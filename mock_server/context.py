@@ -41,4 +41,5 @@ class MockContext:
 
 
 def mock_context() -> MockContext:
-    return current_app.extensions[EXTENSION_KEY]
+    context: MockContext = current_app.extensions[EXTENSION_KEY]
+    return context

@@ -86,7 +86,8 @@ def current_trace_id() -> str:
     """The trace ID of the request being served (one per request)."""
     if "trace_id" not in g:
         g.trace_id = new_trace_id()
-    return g.trace_id
+    trace_id: str = g.trace_id
+    return trace_id
 
 
 def error_body(

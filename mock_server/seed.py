@@ -122,7 +122,8 @@ def _value_sharer() -> Callable[[dict[str, Any]], dict[str, Any]]:
     Equal strings stay equal, so nothing changes but memory: a million
     instances would otherwise hold a million copies of "pending".
     """
-    share = {}.setdefault
+    shared: dict[str, str] = {}
+    share = shared.setdefault
 
     def hook(obj: dict[str, Any]) -> dict[str, Any]:
         for name in _SHARED_FIELDS:

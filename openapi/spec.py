@@ -152,7 +152,8 @@ class Spec:
         return node
 
     def schema(self, name: str) -> dict[str, Any]:
-        return self.document["components"]["schemas"][name]
+        schema: dict[str, Any] = self.document["components"]["schemas"][name]
+        return schema
 
     def validator(self, schema: dict[str, Any]) -> Draft202012Validator:
         """A compiled validator whose `$ref`s resolve inside the spec."""
@@ -167,7 +168,9 @@ class Spec:
     def provider_states(self) -> dict[str, dict[str, dict[str, Any]]]:
         """State name -> workflowStatus -> the instance's other leadStatus fields (`x-provider-states`)."""
         path, method = self._locate(DISCARD_OPERATION)
-        return self.document["paths"][path][method]["x-provider-states"]["states"]
+        operation = self.document["paths"][path][method]
+        states: dict[str, dict[str, dict[str, Any]]] = operation["x-provider-states"]["states"]
+        return states
 
     @cached_property
     def workflow_statuses(self) -> tuple[str, ...]:

@@ -60,8 +60,10 @@ class _GranianServer(MPServer):
             raise PortUnavailable(f"cannot listen on {self._bind_addr_fmt}: {exc.strerror or exc}") from None
         sock.set_inheritable(True)
         self._sso = sock
-        self._sfd = sock.fileno()
-        self._shd = SocketHolder(self._sfd, False, self.backlog)
+        # granian's __init__ sets these two to None (so they are typed None), and its stub omits
+        # SocketHolder's constructor, SocketHolder(fd, uds, backlog).
+        self._sfd = sock.fileno()  # type: ignore[assignment]
+        self._shd = SocketHolder(self._sfd, False, self.backlog)  # type: ignore[assignment, call-arg]
         self._announce(sock.getsockname())
 
 
@@ -109,7 +111,8 @@ class MockServer:
         # frozen out of the cyclic collector's sight, so no collection walks it again, in the main process
         # or in a forked worker, where walking it would also copy every page it touches.
         gc.freeze()
-        server.serve(target_loader=lambda *_: bridge)
+        # granian takes an object with __rsgi__ as readily as a callable (granian.rsgi); its annotation says callable.
+        server.serve(target_loader=lambda *_: bridge)  # type: ignore[arg-type]
 
 
 def _announce(address: tuple[Any, ...]) -> None:

@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from redis.typing import EncodableT, FieldT
 
 from ..domain import ConditionalUpdate, Instance
 from ..faults import Fault
@@ -289,7 +290,7 @@ class RedisConnection:
         scratch = self.key(f"scratch:{secrets.token_hex(8)}")
         count = 0
         try:
-            batch: dict[str, str] = {}
+            batch: dict[FieldT, EncodableT] = {}
             for instance in instances:
                 count += 1
                 batch[instance.workflow_instance_id] = encode(instance, count)
@@ -306,10 +307,11 @@ class RedisConnection:
             raise
 
     @staticmethod
-    def _fill(client: redis.Redis, scratch: str, batch: dict[str, str]) -> None:
+    def _fill(client: redis.Redis, scratch: str, batch: dict[FieldT, EncodableT]) -> None:
         """One batch into the scratch hash; it expires unless installed, so a replica dying mid-seed leaves none."""
         pipe = client.pipeline(transaction=False)
-        pipe.hset(scratch, mapping=batch).expire(scratch, SCRATCH_TTL_SECONDS)
+        pipe.hset(scratch, mapping=batch)
+        pipe.expire(scratch, SCRATCH_TTL_SECONDS)
         pipe.execute()
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable:
@@ -357,7 +359,7 @@ class RedisInstanceStore:
         args = [update.workflow_instance_id, json.dumps(dict(update.expect)), json.dumps(dict(update.assign))]
 
         def write(_: redis.Redis) -> list[Any]:
-            outcome = self._redis.conditional_write(keys=[self._instances, self._seeded], args=args)
+            outcome: list[Any] = self._redis.conditional_write(keys=[self._instances, self._seeded], args=args)
             if outcome[0] == -1:
                 raise Unseeded
             return outcome
@@ -446,7 +448,9 @@ class RedisFaultRegistry:
 
         def read(client: redis.Redis) -> list[Any]:
             pipe = client.pipeline(transaction=True)
-            pipe.get(self._version).hgetall(self._faults).hgetall(self._hits)
+            pipe.get(self._version)
+            pipe.hgetall(self._faults)
+            pipe.hgetall(self._hits)
             return pipe.execute()
 
         version, docs, hits = self._redis.run(read)

@@ -90,7 +90,8 @@ class SqliteDatabase:
         """This thread's connection, opened on first use in this process."""
         local = self._local
         if getattr(local, "pid", None) == os.getpid():
-            return local.connection
+            connection: sqlite3.Connection = local.connection
+            return connection
         return self._open_for_this_thread()
 
     @contextmanager
