@@ -279,3 +279,24 @@ def test_a_result_may_carry_members_the_envelope_does_not_name(spec: Spec) -> No
     assert spec.response_validator(DISCARD_OPERATION, 200).is_valid(example)
     example["error"] = {"code": "X", "message": "a success carries no error"}
     assert not spec.response_validator(DISCARD_OPERATION, 200).is_valid(example)
+
+
+def _object_schemas(node: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") == "object":
+            found.append((where, node))
+        for key, value in node.items():
+            found += _object_schemas(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _object_schemas(value, f"{where}/{index}")
+    return found
+
+
+def test_every_object_schema_says_it_is_open(spec: Spec) -> None:
+    """JSON Schema leaves objects open by default, but Specmatic reads an object without
+    `additionalProperties` as closed and fails a deployment that adds a member."""
+    objects = _object_schemas(spec.document["components"]["schemas"])
+    assert len(objects) >= 8
+    assert [where for where, schema in objects if schema.get("additionalProperties") is not True] == []
