@@ -11,7 +11,7 @@ from typing import Any
 
 import schemathesis
 
-ENVELOPE = "CONTRACT «The envelope»"
+from .violations import EnvelopeViolation
 
 
 def envelope_of(response: Any) -> dict[str, Any] | None:
@@ -29,13 +29,13 @@ def json_envelope(ctx: Any, response: Any, case: Any) -> None:
     content_type = response.headers.get("Content-Type") or response.headers.get("content-type") or [""]
     content_type = content_type[0] if isinstance(content_type, list) else content_type
     if "json" not in content_type.lower():
-        raise AssertionError(f"{ENVELOPE}: all bodies are JSON, but Content-Type is {content_type!r}")
+        raise EnvelopeViolation("envelope", f"all bodies are JSON, but Content-Type is {content_type!r}")
     body = envelope_of(response)
     if body is None:
-        raise AssertionError(f"{ENVELOPE}: the body is not a JSON object: {response.content[:200]!r}")
+        raise EnvelopeViolation("envelope", f"the body is not a JSON object: {response.content[:200]!r}")
     missing = [name for name in ("success", "data", "error", "traceId") if name not in body]
     if missing:
-        raise AssertionError(f"{ENVELOPE}: the body lacks {', '.join(missing)}")
+        raise EnvelopeViolation("envelope", f"the body lacks {', '.join(missing)}")
 
 
 @schemathesis.check
@@ -45,9 +45,10 @@ def success_means_2xx(ctx: Any, response: Any, case: Any) -> None:
     if body is None or "success" not in body:
         return
     if body["success"] is not (200 <= response.status_code < 300):
-        raise AssertionError(
-            f"{ENVELOPE}: success is {body['success']!r} on a {response.status_code}; "
-            "it must be true exactly when the status is 2xx"
+        raise EnvelopeViolation(
+            "envelope",
+            f"success is {body['success']!r} on a {response.status_code}; "
+            "it must be true exactly when the status is 2xx",
         )
 
 
@@ -58,9 +59,9 @@ def data_xor_error(ctx: Any, response: Any, case: Any) -> None:
     if body is None or not isinstance(body.get("success"), bool):
         return
     if body["success"] and not (isinstance(body.get("data"), dict) and body.get("error") is None):
-        raise AssertionError(f"{ENVELOPE}: on success data must be an object and error null; got {body!r:.300}")
+        raise EnvelopeViolation("envelope", f"on success data must be an object and error null; got {body!r:.300}")
     if not body["success"] and not (body.get("data") is None and isinstance(body.get("error"), dict)):
-        raise AssertionError(f"{ENVELOPE}: on failure data must be null and error an object; got {body!r:.300}")
+        raise EnvelopeViolation("envelope", f"on failure data must be null and error an object; got {body!r:.300}")
 
 
 @schemathesis.check
@@ -72,9 +73,9 @@ def error_is_actionable(ctx: Any, response: Any, case: Any) -> None:
         return
     for name in ("code", "message"):
         if not (isinstance(error.get(name), str) and error[name].strip()):
-            raise AssertionError(f"{ENVELOPE}: error.{name} must be a non-empty string; got {error.get(name)!r}")
+            raise EnvelopeViolation("envelope", f"error.{name} must be a non-empty string; got {error.get(name)!r}")
     if error.get("details") is not None and not isinstance(error["details"], str):
-        raise AssertionError(f"{ENVELOPE}: error.details must be a string or null; got {error['details']!r}")
+        raise EnvelopeViolation("envelope", f"error.details must be a string or null; got {error['details']!r}")
 
 
 @schemathesis.check
@@ -84,7 +85,7 @@ def trace_id_present(ctx: Any, response: Any, case: Any) -> None:
     if body is None or "traceId" not in body:
         return
     if not (isinstance(body["traceId"], str) and body["traceId"].strip()):
-        raise AssertionError(f"{ENVELOPE}: traceId must be a non-empty string; got {body['traceId']!r}")
+        raise EnvelopeViolation("envelope", f"traceId must be a non-empty string; got {body['traceId']!r}")
 
 
 @schemathesis.check
@@ -94,7 +95,7 @@ def validation_error_code(ctx: Any, response: Any, case: Any) -> None:
     if response.status_code != 400 or body is None or not isinstance(body.get("error"), dict):
         return
     if body["error"].get("code") != "VALIDATION_ERROR":
-        raise AssertionError(f"{ENVELOPE}: a 400 has error.code VALIDATION_ERROR; got {body['error'].get('code')!r}")
+        raise EnvelopeViolation("envelope", f"a 400 has error.code VALIDATION_ERROR; got {body['error'].get('code')!r}")
 
 
 ENVELOPE_CHECKS = (

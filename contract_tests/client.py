@@ -2,19 +2,22 @@
 
 Every request of the suite, generated or hand-built, is a Schemathesis `Case`
 of the spec's operation: it is validated by Schemathesis' own checks plus the
-envelope checks, and a failure shows the request as a curl line.
+envelope checks, and a failure shows the request as a curl line. A 429 is
+validated too, before it is retried: whichever layer wrote it, it is the
+contract's business.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import FailureGroup
+from schemathesis.core.failures import CustomFailure, FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -25,6 +28,8 @@ from schemathesis.specs.openapi.checks import (
 from urllib3.util.retry import Retry
 
 from .checks import ENVELOPE_CHECKS, envelope_of
+from .record import RunRecord
+from .violations import ContractViolation, violation
 
 # Not `ignored_auth`: its probes go out on a session of their own, which does not
 # wait out 429s, so a rate-limited target would fail it; test_auth.py covers it.
@@ -37,45 +42,71 @@ CONFORMANCE_CHECKS = (
     negative_data_rejection,
     *ENVELOPE_CHECKS,
 )
-MAX_429_RETRIES = 5
-SPEC_RULE = (
-    "CONTRACT «The endpoint» and «The envelope»: every answer has a documented status, a JSON body valid "
-    "against the spec's schema for that status, and the envelope {success, data, error, traceId}."
-)
+# What a 429 must satisfy before it is retried: documented, the envelope.
+THROTTLED_CHECKS = (status_code_conformance, content_type_conformance, response_schema_conformance, *ENVELOPE_CHECKS)
+MAX_429_RETRIES = 6
+MAX_RETRY_AFTER_SECONDS = 10.0
+BACKOFF_SECONDS = 0.1
 
 
-def http_session(backoff_factor: float = 0.5) -> requests.Session:
-    """A session that waits out 429s (Retry-After when sent, backoff when not).
+class GatedSession(requests.Session):
+    """A session that can hold its next request, built and ready, until a gate opens.
 
-    Only 429s are retried: a throttled request was not processed, so sending it
-    again is safe; anything else, 5xx included, is answered as it came.
+    The concurrency test sets `before_send` to a barrier's wait, so the parallel
+    requests leave together with nothing left to do but write to the socket.
     """
+
+    before_send: Callable[[], Any] | None = None
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        gate, self.before_send = self.before_send, None
+        if gate is not None:
+            gate()
+        return super().send(request, **kwargs)
+
+
+def http_session(retry_429: bool = True, pool: int = 64) -> GatedSession:
+    """A session for the provider-state endpoint (it waits out 429s), or, with
+    `retry_429=False`, for the endpoint itself, whose 429s the client checks first."""
     retry = Retry(
-        total=MAX_429_RETRIES,
+        total=MAX_429_RETRIES if retry_429 else 0,
         connect=0,
         read=0,
         other=0,
-        status=MAX_429_RETRIES,
-        status_forcelist=(429,),
+        status=MAX_429_RETRIES if retry_429 else 0,
+        status_forcelist=(429,) if retry_429 else (),
         allowed_methods=None,
         respect_retry_after_header=True,
-        backoff_factor=backoff_factor,
+        backoff_factor=0.5,
         raise_on_status=False,
     )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=64)
+    session = GatedSession()
+    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=pool)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
 
 
+def retry_delay(response: Any, attempt: int) -> float:
+    """Retry-After in seconds when sent (capped), else exponential backoff."""
+    value = response.headers.get("Retry-After") or response.headers.get("retry-after")
+    value = value[0] if isinstance(value, list) and value else value
+    if isinstance(value, str):
+        try:
+            return min(max(float(value), 0.0), MAX_RETRY_AFTER_SECONDS)
+        except ValueError:
+            pass
+    return min(BACKOFF_SECONDS * 2**attempt, 2.0)
+
+
 @dataclass
 class Exchange:
-    """One request and its answer."""
+    """One request and its answer (after any 429s, which were checked and are counted)."""
 
     case: Any
     response: Any
     base_url: str
+    throttled: int = 0  # 429s answered before this response
 
     @property
     def status(self) -> int:
@@ -90,26 +121,58 @@ class Exchange:
         body = self.body or {}
         return body.get("data") or {}
 
+    @property
+    def curl(self) -> str:
+        return self.case.as_curl_command(headers=dict(self.response.request.headers), base_url=self.base_url)
+
+    @property
+    def answer(self) -> str:
+        text = self.response.content[:1000].decode("utf-8", "replace")
+        after = f" (after {self.throttled} x 429)" if self.throttled else ""
+        return f"{self.status}{after} {text}"
+
     def explain(self) -> str:
         """The request as a curl line and the answer, for failure messages."""
-        curl = self.case.as_curl_command(headers=dict(self.response.request.headers), base_url=self.base_url)
-        text = self.response.content[:1000].decode("utf-8", "replace")
-        return f"\n  request:  {curl}\n  response: {self.status} {text}"
+        return f"\n  request:  {self.curl}\n  response: {self.answer}"
+
+
+def typed(failures: FailureGroup, request: str, response: str, rule_id: str = "spec") -> ContractViolation:
+    """Schemathesis' failure group as one typed violation: the envelope's rule when one of
+    our checks failed (its class kept), else `rule_id`; every failure's message in it."""
+    messages = []
+    for failure in failures.exceptions:
+        inner = failure.exception if isinstance(failure, CustomFailure) else None
+        text = str(inner) if isinstance(inner, ContractViolation) else f"{failure.title}: {failure.message}"
+        messages.append(" ".join(text.split()) if len(failures.exceptions) > 1 else text)
+    message = "; ".join(messages)
+    ours = [f.exception for f in failures.exceptions if isinstance(f, CustomFailure)]
+    ours = [e for e in ours if isinstance(e, ContractViolation)]
+    if ours and rule_id == "spec":
+        return type(ours[0])(ours[0].rule.id, message, request=request, response=response)
+    return violation(rule_id, message, request=request, response=response)
 
 
 class DiscardClient:
     """Builds, sends and validates discard requests against one target."""
 
-    def __init__(self, schema: Any, base_url: str, api_key: str | None, session: requests.Session) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        base_url: str,
+        api_key: str | None,
+        session: requests.Session,
+        record: RunRecord | None = None,
+    ) -> None:
         self.schema = schema
         self.operation = next(op.ok() for op in schema.get_all_operations())
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.session = session
+        self.record = record or RunRecord()
 
     def fork(self) -> DiscardClient:
         """The same client on its own connection pool, for use from another thread."""
-        return DiscardClient(self.schema, self.base_url, self.api_key, http_session())
+        return DiscardClient(self.schema, self.base_url, self.api_key, http_session(retry_429=False), self.record)
 
     def bearer(self, key: str | None = None) -> dict[str, str]:
         key = key or self.api_key
@@ -125,15 +188,34 @@ class DiscardClient:
         *,
         headers: Mapping[str, str] | None = None,
         checks: Iterable[Any] = CONFORMANCE_CHECKS,
+        before_sending: Callable[[], Any] | None = None,
         **kwargs: Any,
     ) -> Exchange:
         """Sends `case` with `headers` (default: the bearer of --api-key) and validates the answer.
 
         The headers go in as explicit request headers, so Schemathesis knows the
-        key was given, not generated.
+        key was given, not generated. A 429 is validated, then retried after its
+        Retry-After (or a backoff); anything else is answered as it came.
         """
         sent = dict(self.bearer() if headers is None else headers)
-        response = case.call(base_url=self.base_url, session=self.session, headers=sent, **kwargs)
+        throttled = 0
+        while True:
+            if before_sending is not None and isinstance(self.session, GatedSession):
+                self.session.before_send, before_sending = before_sending, None
+            response = case.call(base_url=self.base_url, session=self.session, headers=sent, **kwargs)
+            self.record.answered(response.status_code)
+            if response.status_code != 429 or throttled == MAX_429_RETRIES:
+                break
+            self._validate(case, response, sent, THROTTLED_CHECKS, rule_id="rate-limit")
+            time.sleep(retry_delay(response, throttled))
+            throttled += 1
+        self._validate(case, response, sent, checks)
+        exchange = Exchange(case, response, self.base_url, throttled)
+        if response.status_code == 200 and case.method.upper() == "POST" and case.path_parameters:
+            self.record.was_discarded(dict(case.path_parameters))
+        return exchange
+
+    def _validate(self, case: Any, response: Any, sent: dict[str, str], checks: Iterable[Any], **kw: str) -> None:
         try:
             case.validate_response(
                 response,
@@ -142,9 +224,8 @@ class DiscardClient:
                 transport_kwargs={"base_url": self.base_url},
             )
         except FailureGroup as failures:
-            failures.add_note(SPEC_RULE)
-            raise
-        return Exchange(case, response, self.base_url)
+            exchange = Exchange(case, response, self.base_url)
+            raise typed(failures, exchange.curl, exchange.answer, **kw) from None
 
     def discard(
         self,

@@ -37,6 +37,15 @@ class InstanceIds:
             raise ValueError(f"{source} gave {doc!r}; expected a JSON object with string fields {', '.join(ID_FIELDS)}")
         return cls(doc["accountGroupId"], doc["campaignId"], doc["workflowInstanceId"], doc["leadId"])
 
+    def as_json(self) -> dict[str, str]:
+        return dict(
+            zip(
+                ID_FIELDS,
+                (self.account_group_id, self.campaign_id, self.workflow_instance_id, self.lead_id),
+                strict=True,
+            )
+        )
+
     def path(self, **override: str) -> dict[str, str]:
         """The discard path's parameters, with any of them replaced."""
         return {

@@ -1,7 +1,7 @@
 """What the contract says a discard must answer, as small named assertions.
 
-Each names the CONTRACT.md rule it rests on and, on failure, shows the request
-as a curl line and the response.
+Each raises the typed violation of the CONTRACT.md rule it rests on and, on
+failure, shows the request as a curl line and the response.
 """
 
 from __future__ import annotations
@@ -10,21 +10,35 @@ from collections.abc import Collection
 
 from .client import DiscardClient, Exchange
 from .ids import InstanceIds
+from .violations import violation
 
-STATE_RULES = "CONTRACT «State rules»"
-THE_200_BODY = "CONTRACT «The 200 body»"
 DISCARDED = ("stopped", "CONTENT_DISCARDED")
 
 
-def expect_status(exchange: Exchange, allowed: Collection[int], rule: str) -> None:
-    if exchange.status not in allowed:
-        expected = " or ".join(map(str, sorted(allowed)))
-        raise AssertionError(f"{rule}: expected {expected}, got {exchange.status}" + exchange.explain())
+def expect_status(exchange: Exchange, allowed: Collection[int], rule_id: str, what: str) -> None:
+    """`what` says what was sent; `allowed` is what the rule lets the target answer.
+
+    A request that was throttled first and then got the answer of a request
+    already processed (a 409 where the rule wanted a 200) breaks the 429 rule:
+    the throttled attempt changed something.
+    """
+    if exchange.status in allowed:
+        return
+    expected = " or ".join(map(str, sorted(allowed)))
+    if exchange.throttled and exchange.status == 409 and 200 in allowed:
+        raise violation(
+            "rate-limit",
+            f"{what}: after {exchange.throttled} x 429 the retry got 409, not {expected}: "
+            "a throttled request must change nothing",
+            request=exchange.curl,
+            response=exchange.answer,
+        )
+    raise violation(rule_id, f"{what}: expected {expected}, got {exchange.status}", **_shown(exchange))
 
 
 def expect_discarded(exchange: Exchange, instance: InstanceIds) -> None:
     """200, describing exactly that instance, its approval gate closed and nothing 'completed'."""
-    expect_status(exchange, {200}, f"{STATE_RULES}: discarding a pending instance succeeds")
+    expect_status(exchange, {200}, "discard-200", f"a discard of pending instance {instance}")
     data = exchange.data
     lead = data.get("leadStatus") or {}
     wrong = {
@@ -37,7 +51,7 @@ def expect_discarded(exchange: Exchange, instance: InstanceIds) -> None:
     if lead.get("workflowStatus") == "completed":
         problems.append("leadStatus.workflowStatus is 'completed': a discard must not pretend content was sent")
     if problems:
-        raise AssertionError(f"{THE_200_BODY}: " + "; ".join(problems) + exchange.explain())
+        raise violation("discard-200", "; ".join(problems), **_shown(exchange))
 
 
 def expect_discard_details(exchange: Exchange) -> None:
@@ -47,9 +61,10 @@ def expect_discard_details(exchange: Exchange) -> None:
     got = (data.get("action"), lead.get("workflowStatus"), lead.get("workflowStopReason"))
     want = ("discarded", *DISCARDED)
     if got != want:
-        raise AssertionError(
-            f"{THE_200_BODY} (inferred): action, workflowStatus, workflowStopReason are {got}, "
-            f"expected {want}" + exchange.explain()
+        raise violation(
+            "discard-details",
+            f"action, workflowStatus, workflowStopReason are {got}, expected {want}",
+            **_shown(exchange),
         )
 
 
@@ -62,10 +77,17 @@ def expect_unchanged(client: DiscardClient, instance: InstanceIds, after: Exchan
     expected = 200 if pending else 409
     if follow_up.status != expected:
         state = "pending" if pending else "not pending"
-        raise AssertionError(
-            f"{STATE_RULES}: a rejected request must change nothing, but afterwards a discard of the {state} "
-            f"instance got {follow_up.status}, not {expected}."
-            f"\nThe rejected request:{after.explain()}\nThe follow-up:{follow_up.explain()}"
+        rule_id = "rate-limit" if after.status == 429 or (after.throttled and follow_up.status == 409) else None
+        raise violation(
+            rule_id or "rejected-unchanged",
+            f"a rejected request ({after.status}) must change nothing, but afterwards a discard of the {state} "
+            f"instance {instance} got {follow_up.status}, not {expected}."
+            f"\nThe rejected request:{after.explain()}\nThe follow-up:",
+            **_shown(follow_up),
         )
     if pending:
         expect_discarded(follow_up, instance)
+
+
+def _shown(exchange: Exchange) -> dict[str, str]:
+    return {"request": exchange.curl, "response": exchange.answer}

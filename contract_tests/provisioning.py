@@ -55,7 +55,7 @@ class StateSetupProvisioner:
         self._session = session_factory()
         self._session.headers.update(headers or {})
         self._timeout = timeout
-        self._states: list[tuple[str, dict[str, str]]] = []
+        self._setups: list[tuple[str, dict[str, str], InstanceIds]] = []
         self._lock = threading.Lock()
 
     def pending_left(self) -> int | None:
@@ -68,22 +68,23 @@ class StateSetupProvisioner:
         return self._setup(NOT_PENDING, {"workflowStatus": workflow_status} if workflow_status else {})
 
     def close(self) -> None:
-        """Sends the teardowns a target may use to clean up (and may ignore)."""
+        """One teardown per setup, with the IDs it returned merged into params, so a target
+        can delete what it created (it may also ignore teardowns)."""
         with self._lock:
-            states, self._states = self._states, []
-        for state, params in dict.fromkeys((s, tuple(sorted(p.items()))) for s, p in states):
-            # Teardown is best effort: the protocol lets targets ignore it.
-            with contextlib.suppress(requests.RequestException, ProvisioningError):
-                self._post(state, dict(params), "teardown")
+            setups, self._setups = self._setups, []
+        for state, params, ids in setups:
+            with contextlib.suppress(requests.RequestException, ProvisioningError):  # best effort
+                self._post(state, {**params, **ids.as_json()}, "teardown")
 
     def _setup(self, state: str, params: dict[str, str]) -> InstanceIds:
-        with self._lock:
-            self._states.append((state, params))
         response = self._post(state, params, "setup")
         try:
-            return InstanceIds.from_json(response.json(), f"provider state {state!r} at {self.url}")
+            ids = InstanceIds.from_json(response.json(), f"provider state {state!r} at {self.url}")
         except ValueError as exc:
             raise ProvisioningError(str(exc)) from None
+        with self._lock:
+            self._setups.append((state, params, ids))
+        return ids
 
     def _post(self, state: str, params: dict[str, str], action: str) -> requests.Response:
         body = {"consumer": CONSUMER, "state": state, "params": params, "action": action}

@@ -21,7 +21,9 @@ def contract_schema() -> Any:
     schema.config.seed = settings.seed
     # Generated auth headers would turn most negative cases into plain 401s and
     # leave the path parameters barely fuzzed; the auth rules have tests of their own.
-    schema.config.generation.update(max_examples=settings.examples, database="none", with_security_parameters=False)
+    schema.config.generation.update(
+        max_examples=settings.examples, database="none", with_security_parameters=False, no_shrink=not settings.shrink
+    )
     # Other methods on the discard path are an inferred rule (405); a dedicated
     # test marked `inferred` checks them, so the coverage phase leaves them out.
     schema.config.phases.coverage.unexpected_methods = set()

@@ -5,11 +5,15 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
-from collections import deque
+import time
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -19,7 +23,7 @@ BUNDLED_API_KEY = "sk_test_execute"
 BUNDLED_KEY_WITHOUT_PERMISSION = "sk_test_readonly"
 BUNDLED_STATE_PATH = "/__mock/provider-states"
 
-_LISTENING = re.compile(r"discard-mock listening on (http://\S+)")
+LISTENING = re.compile(r"discard-mock listening on (http://\S+)")
 
 
 @dataclass(frozen=True)
@@ -81,46 +85,91 @@ def is_local_discard_mock(base_url: str) -> bool:
         return False
 
 
-class BundledMock:
-    """`discard-mock serve --port 0` in a child process, on loopback."""
+class MockProcess:
+    """`python -m mock_server serve ARGS` in a child process on a free loopback port.
 
-    def __init__(self, startup_timeout: float = 30.0) -> None:
-        self._timeout = startup_timeout
-        self._process: subprocess.Popen[str] | None = None
-        self._output: deque[str] = deque(maxlen=200)
-        self.url = ""
+    The one launcher of a served mock, for the suite's bundled mock and the
+    project's own tests. The child runs in its own session (process group), so a
+    stop or a kill reaches gunicorn's master and workers at once and never leaves
+    a worker behind. Its stderr is read on a thread (the pipe never fills) and
+    every line is kept, so a caller can wait for a log line.
+    """
 
-    def start(self) -> str:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0", "--quiet"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        found = threading.Event()
-        threading.Thread(target=self._read, args=(found,), daemon=True).start()
-        if not found.wait(self._timeout) or not self.url:
-            self.stop()
-            raise RuntimeError(
-                f"the bundled mock did not start within {self._timeout:.0f} s; its output:\n" + "".join(self._output)
-            )
-        return self.url
+    def __init__(self, *args: str, env: Mapping[str, str] | None = None, cwd: str | None = None) -> None:
+        self.args = [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0", *args]
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.cwd = cwd
+        self.lines: list[str] = []  # stderr, every line so far
+        self._changed = threading.Condition()
+        self._closed = False  # stderr reached its end: the process is gone
+        self.process: subprocess.Popen[str] | None = None
+        self.base_url = ""
+
+    def start(self, timeout: float = 30.0) -> MockProcess:
+        self.process = subprocess.Popen(
+            self.args, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", start_new_session=True,
+        )  # fmt: skip
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        line = self.wait_for_line(LISTENING.search, timeout)
+        if line is None:
+            self.kill()
+            raise RuntimeError(f"the mock did not start within {timeout:.0f} s: {self.args}\n" + "".join(self.lines))
+        match = LISTENING.search(line)
+        assert match is not None
+        self.base_url = match.group(1)
+        return self
+
+    def _read_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        for line in self.process.stderr:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def wait_for_line(self, matches: Callable[[str], Any], timeout: float = 10.0) -> str | None:
+        """The first stderr line for which `matches(line)` is truthy, waiting up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            seen = 0
+            while True:
+                for line in self.lines[seen:]:
+                    if matches(line):
+                        return line
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    return None
+                self._changed.wait(min(left, 0.2))
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def kill(self) -> None:
+        """SIGKILL to the master and every worker at once: a crash, no shutdown code runs."""
+        self._signal_group(signal.SIGKILL)
+        if self.process is not None:
+            with suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        """gunicorn's quick shutdown (SIGINT), then SIGKILL for anything still there.
 
-    def _read(self, found: threading.Event) -> None:
-        assert self._process and self._process.stderr
-        for line in self._process.stderr:  # drained to the end, so the child never blocks on a full pipe
-            self._output.append(line)
-            if not found.is_set() and (match := _LISTENING.search(line)):
-                self.url = match.group(1)
-                found.set()
-        found.set()
+        A graceful one (SIGTERM) waits out keep-alive connections for seconds.
+        """
+        if self.process is not None and self.process.poll() is None:
+            self._signal_group(signal.SIGINT)
+            with suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=15)
+        self.kill()
+
+    def _signal_group(self, signum: int) -> None:
+        if self.process is None:
+            return
+        with suppress(ProcessLookupError):  # the whole group is gone already
+            os.killpg(self.process.pid, signum)  # the session leader's pid is the group id

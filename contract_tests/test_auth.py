@@ -10,8 +10,6 @@ from .client import DiscardClient
 from .ids import InstanceIds
 from .outcomes import expect_status, expect_unchanged
 
-AUTH = "CONTRACT «Authentication»"
-
 BAD_AUTHORIZATION = {
     "missing": None,
     "empty bearer": "Bearer ",
@@ -21,27 +19,30 @@ BAD_AUTHORIZATION = {
 }
 
 
+@pytest.mark.contract_rule("auth-401", "rejected-unchanged")
 @pytest.mark.parametrize("authorization", BAD_AUTHORIZATION.values(), ids=BAD_AUTHORIZATION.keys())
 def test_a_missing_malformed_or_unknown_key_is_401(
     discard_client: DiscardClient, pending_instance: InstanceIds, authorization: str | None
 ):
     headers = {} if authorization is None else {"Authorization": authorization}
     refused = discard_client.discard(pending_instance.path(), headers=headers)
-    expect_status(refused, {401}, f"{AUTH}: a missing, malformed or unknown key is 401")
+    expect_status(refused, {401}, "auth-401", "a discard with a missing, malformed or unknown key")
     expect_unchanged(discard_client, pending_instance, after=refused)
 
 
+@pytest.mark.contract_rule("auth-401", "rejected-unchanged")
 def test_the_key_without_its_bearer_scheme_is_401(
     discard_client: DiscardClient, pending_instance: InstanceIds, api_key: str
 ):
     refused = discard_client.discard(pending_instance.path(), headers={"Authorization": api_key})
-    expect_status(refused, {401}, f"{AUTH}: the key must come as 'Bearer <key>'")
+    expect_status(refused, {401}, "auth-401", "the key without 'Bearer ' (the key must come as 'Bearer <key>')")
     expect_unchanged(discard_client, pending_instance, after=refused)
 
 
+@pytest.mark.contract_rule("auth-403", "rejected-unchanged")
 def test_a_key_without_campaigns_execute_is_403(
     discard_client: DiscardClient, pending_instance: InstanceIds, key_without_permission: str
 ):
     refused = discard_client.discard(pending_instance.path(), headers=discard_client.bearer(key_without_permission))
-    expect_status(refused, {403}, f"{AUTH}: a valid key that lacks campaigns:execute is 403")
+    expect_status(refused, {403}, "auth-403", "a discard with a valid key that lacks campaigns:execute")
     expect_unchanged(discard_client, pending_instance, after=refused)

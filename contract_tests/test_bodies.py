@@ -7,9 +7,7 @@ from typing import Any
 import pytest
 
 from .client import DiscardClient
-from .outcomes import STATE_RULES, expect_discarded, expect_status, expect_unchanged
-
-RULE = f"{STATE_RULES}: a body is ignored (200) or refused (400), never obeyed"
+from .outcomes import expect_discarded, expect_status, expect_unchanged
 
 
 def _bodies(other: Any) -> dict[str, dict[str, Any]]:
@@ -30,6 +28,7 @@ def _bodies(other: Any) -> dict[str, dict[str, Any]]:
     }
 
 
+@pytest.mark.contract_rule("body-ignored")
 @pytest.mark.parametrize(
     "kind",
     [
@@ -47,7 +46,7 @@ def test_a_body_never_discards_or_edits_another_instance(
     request = dict(_bodies(bystander)[kind])
     headers = {**discard_client.bearer(), **request.pop("headers", {})}
     answer = discard_client.discard(target.path(), headers=headers, **request)
-    expect_status(answer, {200, 400}, RULE)
+    expect_status(answer, {200, 400}, "body-ignored", f"a discard with a body ({kind}): ignored (200) or refused (400)")
     if answer.status == 200:
         expect_discarded(answer, target)
     else:

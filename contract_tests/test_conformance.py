@@ -48,11 +48,12 @@ def case_policy(api_key: str, provisioner: Any) -> CasePolicy:
     )
 
 
+@pytest.mark.contract_rule("spec", "envelope", "check-order", "discard-200", "rate-limit")
 @schema.parametrize()
 def test_every_answer_keeps_the_contract(case: Any, discard_client: DiscardClient, case_policy: CasePolicy) -> None:
     positive = case.meta is None or not case.meta.generation.mode.is_negative
     plan = case_policy.apply(case, positive=positive)
     exchange = discard_client.send(case, headers=plan.headers)
-    expect_status(exchange, plan.allowed, f"CONTRACT «Order of checks»: the request broke {plan.describe()}")
+    expect_status(exchange, plan.allowed, "check-order", f"a request that broke {plan.describe()}")
     if plan.instance is not None:
         expect_discarded(exchange, plan.instance)

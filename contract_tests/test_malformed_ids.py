@@ -8,8 +8,6 @@ from .client import DiscardClient
 from .ids import InstanceIds
 from .outcomes import expect_status, expect_unchanged
 
-RULE = "CONTRACT «Input validation»: a malformed ID gets 400 (or 404 where formats are not checked)"
-
 MALFORMED = {
     "workflowInstanceId too short": ("workflowInstanceId", "507f1f77bcf86cd79943901"),
     "workflowInstanceId not hex": ("workflowInstanceId", "zzzzzzzzzzzzzzzzzzzzzzzz"),
@@ -21,19 +19,21 @@ MALFORMED = {
 }
 
 
+@pytest.mark.contract_rule("input-validation", "rejected-unchanged")
 @pytest.mark.parametrize("name,value", MALFORMED.values(), ids=MALFORMED.keys())
 def test_a_malformed_id_is_refused_with_an_error_envelope(
     discard_client: DiscardClient, pending_instance: InstanceIds, name: str, value: str
 ):
     refused = discard_client.discard(pending_instance.path(**{name: value}))
-    expect_status(refused, {400, 404}, RULE)
+    expect_status(refused, {400, 404}, "input-validation", f"a discard with a malformed {name} {value!r}")
     expect_unchanged(discard_client, pending_instance, after=refused)
 
 
+@pytest.mark.contract_rule("input-validation", "rejected-unchanged")
 def test_a_malformed_account_group_is_refused_with_an_error_envelope(
     discard_client: DiscardClient, pending_instance: InstanceIds
 ):
     refused = discard_client.discard(pending_instance.path(accountGroupId="no spaces allowed!"))
     # A server that checks no format sees an account group the key cannot access: 403 or 404 too.
-    expect_status(refused, {400, 403, 404}, RULE)
+    expect_status(refused, {400, 403, 404}, "input-validation", "a discard with a malformed accountGroupId")
     expect_unchanged(discard_client, pending_instance, after=refused)

@@ -8,26 +8,35 @@ from .checks import ENVELOPE_CHECKS
 from .client import DiscardClient
 from .ids import InstanceIds
 from .outcomes import expect_status, expect_unchanged
+from .violations import violation
 
 
 @pytest.mark.inferred
+@pytest.mark.contract_rule("routing")
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
 def test_other_methods_are_405_allowing_post(discard_client: DiscardClient, pending_instance: InstanceIds, method: str):
     answer = discard_client.send(discard_client.case(pending_instance.path(), method=method), checks=ENVELOPE_CHECKS)
-    expect_status(answer, {405}, f"CONTRACT «Order of checks»: {method} on the discard path is 405")
+    expect_status(answer, {405}, "routing", f"{method} on the discard path")
     allow = answer.response.headers.get("Allow") or answer.response.headers.get("allow") or [""]
     allow = allow[0] if isinstance(allow, list) else allow
-    assert "POST" in [m.strip().upper() for m in allow.split(",")], (
-        f"CONTRACT «Order of checks»: a 405 names the allowed method, 'Allow: POST'; got {allow!r}" + answer.explain()
-    )
+    if "POST" not in [m.strip().upper() for m in allow.split(",")]:
+        raise violation(
+            "routing", f"a 405 names the allowed method, 'Allow: POST'; got {allow!r}", request=answer.curl,
+            response=answer.answer,
+        )  # fmt: skip
     expect_unchanged(discard_client, pending_instance, after=answer)
 
 
 @pytest.mark.inferred
+@pytest.mark.contract_rule("routing", "envelope")
 def test_an_unknown_path_is_404_in_the_envelope(discard_client: DiscardClient):
     response = discard_client.session.post(
         f"{discard_client.base_url}/v1/contract-suite-unknown-path", headers=discard_client.bearer(), timeout=30
     )
-    assert response.status_code == 404, f"an unknown path is 404; got {response.status_code}: {response.text[:300]}"
+    if response.status_code != 404:
+        raise violation(
+            "routing", f"an unknown path is 404; got {response.status_code}", request=f"POST {response.url}",
+            response=response.text[:300],
+        )  # fmt: skip
     for check in ENVELOPE_CHECKS:
         check(None, response, None)

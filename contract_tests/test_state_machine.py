@@ -14,14 +14,16 @@ from collections import Counter
 from typing import Any
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, Phase, settings
+import pytest
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from .client import DiscardClient
 from .ids import InstanceIds, nonexistent_account_group_id, nonexistent_object_id
-from .outcomes import STATE_RULES, expect_discarded, expect_status
+from .outcomes import expect_discarded, expect_status
 from .provisioning import NOT_PENDING_STATUSES
 from .settings import active
+from .violations import violation
 
 PENDING, DISCARDED, NOT_PENDING = "pending", "discarded", "not pending"
 MAX_INSTANCES = 4
@@ -68,42 +70,43 @@ class DiscardStateMachine(RuleBasedStateMachine):
             self.model[instance] = DISCARDED
             self.successes[instance] += 1
         else:
-            expect_status(answer, {409}, f"{STATE_RULES}: an instance that is {self.model[instance]} is 409")
+            rule_id = "repeat-409" if self.model[instance] == DISCARDED else "not-pending-409"
+            expect_status(answer, {409}, rule_id, f"a discard of an instance that is {self.model[instance]}")
 
     @rule(instance=instances, other=instances)
     def discard_under_another_campaign(self, instance: InstanceIds, other: InstanceIds) -> None:
         campaign = other.campaign_id if other.campaign_id != instance.campaign_id else nonexistent_object_id()
         answer = self.client.discard(instance.path(campaignId=campaign))
-        expect_status(answer, {404}, f"{STATE_RULES}: an instance under another campaign is 404")
+        expect_status(answer, {404}, "scope-404", "a discard of an instance under another campaign")
 
     @rule(instance=instances)
     def discard_an_unknown_instance_of_its_campaign(self, instance: InstanceIds) -> None:
         answer = self.client.discard(instance.path(workflowInstanceId=nonexistent_object_id()))
-        expect_status(answer, {404}, f"{STATE_RULES}: an unknown instance is 404")
+        expect_status(answer, {404}, "scope-404", "a discard of an unknown instance")
 
     @rule(instance=instances)
     def discard_in_an_inaccessible_account_group(self, instance: InstanceIds) -> None:
         answer = self.client.discard(instance.path(accountGroupId=nonexistent_account_group_id()))
-        expect_status(answer, {403, 404}, f"{STATE_RULES}: an account group the key cannot access is 403 or 404")
+        expect_status(answer, {403, 404}, "account-group", "a discard in an account group the key cannot access")
 
     @rule(instance=instances, authorization=st.sampled_from(BAD_KEYS))
     def discard_without_a_valid_key(self, instance: InstanceIds, authorization: str) -> None:
         headers = {"Authorization": authorization} if authorization else {}
         answer = self.client.discard(instance.path(), headers=headers)
-        expect_status(answer, {401}, "CONTRACT «Authentication»: a missing, malformed or unknown key is 401")
+        expect_status(answer, {401}, "auth-401", "a discard with a missing, malformed or unknown key")
 
     @precondition(lambda self: self.key_without_permission is not None)
     @rule(instance=instances)
     def discard_without_permission(self, instance: InstanceIds) -> None:
         answer = self.client.discard(instance.path(), headers=self.client.bearer(self.key_without_permission))
-        expect_status(answer, {403}, "CONTRACT «Authentication»: a key without campaigns:execute is 403")
+        expect_status(answer, {403}, "auth-403", "a discard with a key without campaigns:execute")
 
     @rule(instance=instances, other=instances)
     def discard_with_a_body_naming_another(self, instance: InstanceIds, other: InstanceIds) -> None:
         body = {"workflowInstanceIds": [other.workflow_instance_id], "campaignId": other.campaign_id}
         answer = self.client.discard(instance.path(), json=body)
         predicted = 200 if self.model[instance] == PENDING else 409
-        expect_status(answer, {predicted, 400}, f"{STATE_RULES}: a body is ignored or refused, never obeyed")
+        expect_status(answer, {predicted, 400}, "body-ignored", "a discard with a body naming another instance")
         if answer.status == 200:
             expect_discarded(answer, instance)
             self.model[instance] = DISCARDED
@@ -114,7 +117,8 @@ class DiscardStateMachine(RuleBasedStateMachine):
     @invariant()
     def no_instance_is_discarded_twice(self) -> None:
         twice = [str(i) for i, n in self.successes.items() if n > 1]
-        assert not twice, f"{STATE_RULES}: instances discarded more than once: {twice}"
+        if twice:
+            raise violation("repeat-409", f"instances discarded more than once: {twice}")
 
     def teardown(self) -> None:
         """The target must agree with the model on every instance."""
@@ -122,15 +126,22 @@ class DiscardStateMachine(RuleBasedStateMachine):
             answer = self.client.discard(instance.path())
             if state == PENDING:
                 if answer.status != 200:
-                    raise AssertionError(
-                        f"{STATE_RULES}: the model holds {instance} pending (every request on it was "
-                        f"rejected), but the target no longer discards it: {answer.status}" + answer.explain()
+                    raise violation(
+                        "rejected-unchanged",
+                        f"the model holds {instance} pending (every request on it was rejected), "
+                        f"but the target no longer discards it: {answer.status}",
+                        request=answer.curl,
+                        response=answer.answer,
                     )
                 expect_discarded(answer, instance)
             else:
-                expect_status(answer, {409}, f"{STATE_RULES}: {instance} is {state}; a discard must be 409")
+                rule_id = "final" if state == DISCARDED else "not-pending-409"
+                expect_status(answer, {409}, rule_id, f"a discard of {instance}, which is {state}")
 
 
+@pytest.mark.contract_rule(
+    "discard-200", "repeat-409", "not-pending-409", "scope-404", "account-group", "auth-401", "rejected-unchanged"
+)
 def test_discard_state_machine(
     discard_client: DiscardClient, provisioner: Any, api_key: str, contract_target: Any
 ) -> None:
@@ -145,6 +156,7 @@ def test_discard_state_machine(
             "key_without_permission": contract_target.api_key_without_permission,
         },
     )
+    seed(active().seed)(machine)  # the run's seed replays the machine's programs too
     run_state_machine_as_test(
         machine,
         settings=settings(
@@ -154,5 +166,6 @@ def test_discard_state_machine(
             database=None,
             suppress_health_check=list(HealthCheck),
             phases=[p for p in Phase if active().shrink or p is not Phase.shrink],
+            report_multiple_bugs=False,  # the first bug, shrunk; a red gate should be quick to read
         ),
     )

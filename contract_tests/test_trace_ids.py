@@ -8,10 +8,13 @@ import pytest
 
 from .client import DiscardClient
 from .ids import unknown_path
+from .violations import violation
 
 
 @pytest.mark.inferred
+@pytest.mark.contract_rule("trace-id-unique")
 def test_every_answer_has_its_own_trace_id(discard_client: DiscardClient):
     answers = [discard_client.discard(unknown_path()) for _ in range(20)]
     repeated = {t: n for t, n in Counter((a.body or {}).get("traceId") for a in answers).items() if n > 1}
-    assert not repeated, f"CONTRACT «The envelope» (inferred): traceId is unique per request; repeated: {repeated}"
+    if repeated:
+        raise violation("trace-id-unique", f"traceId is unique per request; repeated: {repeated}")

@@ -26,7 +26,7 @@ import requests
 import yaml
 from flask import Flask
 
-from contract_tests.target import BUNDLED_API_KEY, BUNDLED_STATE_PATH, BundledMock
+from contract_tests.target import BUNDLED_API_KEY, BUNDLED_STATE_PATH, MockProcess
 from sonarly_openapi import SPEC_PATH
 
 from .contract_variants import served
@@ -98,9 +98,9 @@ class GatewayInFront:
 
 @pytest.fixture(scope="module")
 def bundled_mock() -> Iterator[str]:
-    mock = BundledMock()
+    mock = MockProcess("--quiet")
     try:
-        yield mock.start()
+        yield mock.start().base_url
     finally:
         mock.stop()
 
