@@ -77,7 +77,8 @@ def expect_unchanged(client: DiscardClient, instance: InstanceIds, after: Exchan
     expected = 200 if pending else 409
     if follow_up.status != expected:
         state = "pending" if pending else "not pending"
-        rule_id = "rate-limit" if after.status == 429 or (after.throttled and follow_up.status == 409) else None
+        throttled = after.throttled or follow_up.throttled
+        rule_id = "rate-limit" if throttled and pending and follow_up.status == 409 else None
         raise violation(
             rule_id or "rejected-unchanged",
             f"a rejected request ({after.status}) must change nothing, but afterwards a discard of the {state} "

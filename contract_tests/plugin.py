@@ -23,7 +23,7 @@ import pytest
 from . import options
 from .record import RunRecord
 from .report import TestOutcome, as_json, markdown, text_table, verdicts, write_json
-from .settings import DEFAULT_EXAMPLES, DEFAULT_PARALLEL, DEFAULT_SHRINK_SECONDS, SuiteSettings, activate
+from .settings import DEFAULT_EXAMPLES, DEFAULT_PARALLEL, DEFAULT_SHRINK_SECONDS, SuiteSettings, activate, active
 from .violations import ContractViolation
 
 
@@ -37,6 +37,8 @@ class RunState:
     target: Any = None  # a `target.Target`, once resolved
     record: RunRecord = field(default_factory=RunRecord)
     outcomes: list[TestOutcome] = field(default_factory=list)
+    previous: SuiteSettings | None = None  # an enclosing run's (pytester), given back at the end
+    shrink_limit: int | None = None  # Hypothesis' own, given back at the end
 
 
 STATE = pytest.StashKey[RunState]()
@@ -134,7 +136,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "inferred: rests on a rule CONTRACT.md marks inferred; deselect with -m 'not inferred'",
     )
     config.addinivalue_line("markers", "contract_rule(*ids): the CONTRACT.md rules a contract test proves")
-    state = RunState()
+    state = RunState(previous=active())
     config.stash[STATE] = state
     try:
         state.settings = _read_settings(config)
@@ -172,7 +174,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state.collected = True
     if config.option.collectonly:
         return
-    _bound_shrinking(state.settings)
+    state.shrink_limit = _bound_shrinking(state.settings.shrink_seconds)
     from .preflight import Preflight, PreflightError
 
     state.target = _resolve_target(config)
@@ -182,13 +184,29 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         raise pytest.UsageError(f"contract suite cannot judge the target: {exc}") from None
 
 
-def _bound_shrinking(settings: SuiteSettings) -> None:
+def _bound_shrinking(seconds: int) -> int:
     """Against a live target every shrink step costs HTTP round trips: cap the time
     Hypothesis spends minimising, so a red gate says so within a minute. Hypothesis
-    then reports the smallest failing example found so far."""
+    then reports the smallest failing example found so far. Returns the old cap.
+
+    Hypothesis has no setting for this; its engine reads this module constant when a
+    test starts shrinking (checked in tests/test_contract_suite.py).
+    """
     from hypothesis.internal.conjecture import engine
 
-    engine.MAX_SHRINKING_SECONDS = settings.shrink_seconds  # read when each test starts shrinking
+    previous = engine.MAX_SHRINKING_SECONDS
+    engine.MAX_SHRINKING_SECONDS = seconds
+    return previous
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None:
+        return
+    if state.shrink_limit is not None:
+        _bound_shrinking(state.shrink_limit)
+    if state.previous is not None:
+        activate(state.previous)
 
 
 def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:

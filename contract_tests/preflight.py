@@ -42,7 +42,9 @@ class Answer:
 
     @property
     def is_envelope(self) -> bool:
-        return isinstance(self.body, dict) and all(name in self.body for name in ENVELOPE_FIELDS)
+        """Looks like the API's envelope. Loosely: a target that drops a field of it
+        is the contract tests' to fail, not a sign of a wrong URL."""
+        return isinstance(self.body, dict) and sum(name in self.body for name in ENVELOPE_FIELDS) >= 2
 
 
 def masked(key: str) -> str:
@@ -96,10 +98,11 @@ class Preflight:
         if not key or answer.status != 401:
             # Only the discard route asks for a key first: a 404 here means the path is not served.
             anonymous = self._send("--base-url", "POST", url, {})
-            if anonymous.status != 401:
+            if anonymous.status in (404, 405) or not anonymous.is_envelope:
                 raise PreflightError(
                     f"--base-url {self.target.base_url}: {sent} without a key answered {anonymous.describe()}, "
-                    "not 401: the discard path is not served there; give the API's root, the part before /v1"
+                    "where a discard needs a key (401): the discard path is not served there; "
+                    "give the API's root, the part before /v1"
                 )
         if key and answer.status == 401:
             raise PreflightError(
@@ -116,11 +119,10 @@ class Preflight:
             path["accountGroupId"] = home.account_group_id
         url = self.target.base_url + discard_path(path)
         answer = self._send("--base-url", "POST", url, {"Authorization": f"Bearer {key}"})
-        if answer.status != 403:
-            meaning = "not a valid key" if answer.status == 401 else "not a valid key that lacks campaigns:execute"
+        if answer.status == 401:  # anything else is the 403 tests' to judge (a missing check is a bug there)
             raise PreflightError(
-                f"--api-key-without-permission {masked(key)}: POST {url} answered {answer.describe()}, "
-                f"expected 403: {meaning}; pass a valid key without campaigns:execute "
+                f"--api-key-without-permission {masked(key)}: POST {url} answered {answer.describe()}: "
+                "not a valid key; pass a valid key that lacks campaigns:execute "
                 "(env CONTRACT_API_KEY_WITHOUT_PERMISSION), or leave it out to skip the 403 tests"
             )
 

@@ -47,6 +47,9 @@ def verdicts(outcomes: list[TestOutcome], statuses: Counter[int]) -> list[RuleVe
             verdict, reason = "skipped", "the target answered no 429 in this run, so no 429 was checked"
         elif passed:
             verdict, reason = "passed", f"{len(passed)} test(s) passed"
+        elif any(o.outcome == "failed" for o in mine):
+            first = next(o for o in mine if o.outcome == "failed")
+            verdict, reason = "skipped", f"not proven: {first.nodeid} failed first, on {', '.join(first.broken)}"
         elif mine:
             reasons = sorted({o.reason for o in mine if o.reason})
             verdict, reason = "skipped", "; ".join(reasons) or "its tests did not run"

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from sonarly_openapi.spec import Spec
 
@@ -50,6 +51,7 @@ def case_policy(api_key: str, provisioner: Any) -> CasePolicy:
 
 @pytest.mark.contract_rule("spec", "envelope", "check-order", "discard-200", "rate-limit")
 @schema.parametrize()
+@settings(report_multiple_bugs=False)  # the first failure, shrunk: a red gate should be quick to read
 def test_every_answer_keeps_the_contract(case: Any, discard_client: DiscardClient, case_policy: CasePolicy) -> None:
     positive = case.meta is None or not case.meta.generation.mode.is_negative
     plan = case_policy.apply(case, positive=positive)

@@ -30,9 +30,7 @@ def test_other_methods_are_405_allowing_post(discard_client: DiscardClient, pend
 @pytest.mark.inferred
 @pytest.mark.contract_rule("routing", "envelope")
 def test_an_unknown_path_is_404_in_the_envelope(discard_client: DiscardClient):
-    response = discard_client.session.post(
-        f"{discard_client.base_url}/v1/contract-suite-unknown-path", headers=discard_client.bearer(), timeout=30
-    )
+    response = discard_client.post_off_the_spec("/v1/contract-suite-unknown-path")
     if response.status_code != 404:
         raise violation(
             "routing", f"an unknown path is 404; got {response.status_code}", request=f"POST {response.url}",

@@ -18,6 +18,7 @@ class ContractViolation(AssertionError):
 
     def __init__(self, rule_id: str, message: str, *, request: str = "", response: str = "") -> None:
         self.rule: Rule = rule(rule_id)
+        self.message = message
         self.request = request
         self.response = response
         text = f"CONTRACT «{self.rule.area}»{' (inferred)' if self.rule.inferred else ''} [{rule_id}]: {message}"

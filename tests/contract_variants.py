@@ -84,12 +84,20 @@ class UnscopedStore(MemoryInstanceStore):
         return super().update_if(replace(update, expect=unscoped))
 
 
+RACE_WINDOW_SECONDS = 0.002
+
+
 class RacyStore(MemoryInstanceStore):
-    """Reads, waits for a second caller (up to 200 ms), then writes: parallel discards both see a pending instance."""
+    """Checks, then writes up to 2 ms later (a round trip to a database would do): a second
+    discard that arrives inside that window also sees a pending instance, and both succeed.
+
+    The window is a barrier with a 2 ms timeout, not a sleep: it closes as soon as a second
+    caller is there, and it is only open as long as a real check-then-write gap would be.
+    """
 
     def __init__(self, instances: Iterable[Instance] = ()) -> None:
         super().__init__(instances)
-        self._rendezvous = threading.Barrier(2, timeout=0.2)
+        self._rendezvous = threading.Barrier(2, timeout=RACE_WINDOW_SECONDS)
 
     def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
         current = self.get(update.workflow_instance_id)
@@ -115,6 +123,28 @@ class DiscardBeforeScopeStore(MemoryInstanceStore):
         return updated, update.matches(current)
 
 
+UNDONE_AFTER_SECONDS = 1.0
+
+
+class ForgetfulStore(MemoryInstanceStore):
+    """Answers a discard with 200, then loses the write a second later (a write to a cache
+    that never reached the database): the instance is pending approval again."""
+
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        before = self.get(update.workflow_instance_id)
+        current, applied = super().update_if(update)
+        if applied and before is not None:
+            undo = ConditionalUpdate(
+                update.workflow_instance_id,
+                dict(update.assign),
+                {name: getattr(before, name) for name in update.assign},
+            )
+            timer = threading.Timer(UNDONE_AFTER_SECONDS, self.update_if, (undo,))
+            timer.daemon = True
+            timer.start()
+        return current, applied
+
+
 class AnyKeyKeyring(Keyring):
     """Takes any bearer token for the execute key."""
 
@@ -138,6 +168,7 @@ completed_after_discard = _with_store(CompletingStore)
 campaign_scope_ignored = _with_store(UnscopedStore)
 racy_discard = _with_store(RacyStore)
 rejected_request_changes_state = _with_store(DiscardBeforeScopeStore)
+discard_undone_later = _with_store(ForgetfulStore)
 
 
 def unknown_keys_accepted(app: Flask) -> None:
@@ -209,23 +240,6 @@ def every_request_unauthorized(app: Flask) -> None:
 # How a variant is made: settings for create_app, or a change to a built app through its public parts.
 Variant = Mapping[str, Any] | Callable[[Flask], None]
 
-BROKEN: dict[str, tuple[Variant, str]] = {
-    # name: (variant, a test of the suite that must fail on it)
-    "idempotent discard": (idempotent_discard, "test_a_repeated_discard_is_a_conflict"),
-    "completed after discard": (completed_after_discard, "test_a_discard_answers_for_exactly_that_instance"),
-    "campaign scope ignored": (campaign_scope_ignored, "test_an_instance_of_another_campaign_is_not_found"),
-    "racy discard": (racy_discard, "test_parallel_discards_of_one_instance_succeed_exactly_once"),
-    "rejected request changes state": (rejected_request_changes_state, "test_an_unknown_campaign_is_not_found"),
-    "unknown keys accepted": (unknown_keys_accepted, "test_a_missing_malformed_or_unknown_key_is_401"),
-    "permission not checked": (permission_not_checked, "test_a_key_without_campaigns_execute_is_403"),
-    "body obeyed": (body_obeyed, "test_a_body_never_discards_or_edits_another_instance"),
-    "traceId missing on errors": (trace_id_missing_on_errors, "test_every_answer_keeps_the_contract"),
-    "success true on a 404": (success_flag_on_errors, "test_an_unknown_instance_is_not_found"),
-    "wrong instance in the answer": (wrong_instance_in_answer, "test_a_discard_answers_for_exactly_that_instance"),
-    "500 on malformed IDs": (server_error_on_malformed_ids, "test_a_malformed_id_is_refused_with_an_error_envelope"),
-    "every request 401": (every_request_unauthorized, "test_every_answer_keeps_the_contract"),
-}
-
 
 # Correct variants: CONTRACT.md's inferred points decided the other way.
 
@@ -273,26 +287,66 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def throttled(app: Flask) -> None:
-    """Every third API request gets 429 with Retry-After, unprocessed, as a rate limiter answers."""
+def _rate_limited_body(turn: int) -> bytes:
+    error = {"code": "RATE_LIMITED", "message": "Slow down.", "details": None}
+    return json.dumps({"success": False, "data": None, "error": error, "traceId": f"throttled-{turn}"}).encode()
+
+
+def throttling(
+    *,
+    every: int = 3,
+    retry_after: tuple[str | None, ...] = ("0",),
+    body: str = "envelope",
+) -> Callable[[Flask], None]:
+    """A layer in front of the API that answers every `every`-th API request 429, unprocessed.
+
+    body "envelope": the contract's error envelope; "html": what a gateway writes
+    when nobody configured it. The 429s take their Retry-After from
+    `retry_after` in turn (None: no header).
+    """
     counter = itertools.count(1)
     lock = threading.Lock()
 
-    @app.before_request
-    def throttle() -> Response | None:
-        if not request.path.startswith("/v1/"):
-            return None
-        with lock:
-            turn = next(counter)
-        if turn % 3:
-            return None
-        body = {
-            "success": False,
-            "data": None,
-            "error": {"code": "RATE_LIMITED", "message": "Slow down.", "details": None},
-            "traceId": f"throttled-{turn}",
-        }
-        return Response(json.dumps(body), 429, {"Retry-After": "0"}, mimetype="application/json")
+    def inject(app: Flask) -> None:
+        wsgi_app = app.wsgi_app
+
+        def gateway(environ: dict[str, Any], start_response: Any) -> Any:
+            if not environ.get("PATH_INFO", "").startswith("/v1/"):
+                return wsgi_app(environ, start_response)
+            with lock:
+                turn = next(counter)
+            if turn % every:
+                return wsgi_app(environ, start_response)
+            value = retry_after[(turn // every) % len(retry_after)]
+            return _too_many_requests(turn, value, body)(environ, start_response)
+
+        app.wsgi_app = gateway  # type: ignore[method-assign]
+
+    return inject
+
+
+def _too_many_requests(turn: int, retry_after: str | None, body: str = "envelope") -> Response:
+    headers = {} if retry_after is None else {"Retry-After": retry_after}
+    if body == "html":
+        page = b"<html><body><h1>429 Too Many Requests</h1></body></html>"
+        return Response(page, 429, headers, mimetype="text/html")
+    return Response(_rate_limited_body(turn), 429, headers, mimetype="application/json")
+
+
+def throttled_after_processing(app: Flask) -> None:
+    """A limiter placed after the handler: a discard is done, then answered 429, so the
+    client's retry finds the instance already discarded (a 429 that changed something)."""
+    counter = itertools.count(1)
+
+    @app.after_request
+    def throttle(response: Response) -> Response:
+        if request.path.startswith("/v1/") and response.status_code == 200:
+            return _too_many_requests(next(counter), "0")
+        return response
+
+
+throttled = throttling(retry_after=("0", None))  # with Retry-After and without, in turn
+gateway_429_in_html = throttling(body="html")
 
 
 @dataclass
@@ -315,3 +369,51 @@ def served(variant: Variant | None = None, app: Flask | None = None) -> Iterator
     finally:
         server.shutdown()
         thread.join(10)
+
+
+@dataclass(frozen=True)
+class Bug:
+    """A broken variant, the tests of the suite that must catch it, and the rule they must name."""
+
+    inject: Variant
+    catchers: tuple[str, ...]  # each must fail, with a violation of `rule`
+    rule: str
+    also_run: tuple[str, ...] = ()  # tests the catchers need beside them (e.g. a discard to re-check)
+
+
+BROKEN: dict[str, Bug] = {
+    "idempotent discard": Bug(idempotent_discard, ("test_a_repeated_discard_is_a_conflict",), "repeat-409"),
+    "completed after discard": Bug(
+        completed_after_discard, ("test_a_discard_answers_for_exactly_that_instance",), "discard-200"
+    ),
+    "campaign scope ignored": Bug(
+        campaign_scope_ignored, ("test_an_instance_of_another_campaign_is_not_found",), "scope-404"
+    ),
+    "rejected request changes state": Bug(
+        rejected_request_changes_state, ("test_an_unknown_campaign_is_not_found",), "rejected-unchanged"
+    ),
+    "unknown keys accepted": Bug(
+        unknown_keys_accepted, ("test_a_missing_malformed_or_unknown_key_is_401",), "auth-401"
+    ),
+    "permission not checked": Bug(permission_not_checked, ("test_a_key_without_campaigns_execute_is_403",), "auth-403"),
+    "body obeyed": Bug(body_obeyed, ("test_a_body_never_discards_or_edits_another_instance",), "rejected-unchanged"),
+    "traceId missing on errors": Bug(trace_id_missing_on_errors, ("test_every_answer_keeps_the_contract",), "envelope"),
+    "success true on a 404": Bug(success_flag_on_errors, ("test_an_unknown_instance_is_not_found",), "envelope"),
+    "wrong instance in the answer": Bug(
+        wrong_instance_in_answer, ("test_a_discard_answers_for_exactly_that_instance",), "discard-200"
+    ),
+    "500 on malformed IDs": Bug(
+        server_error_on_malformed_ids, ("test_a_malformed_id_is_refused_with_an_error_envelope",), "spec"
+    ),
+    "discard undone a second later": Bug(
+        discard_undone_later,
+        ("test_every_discard_is_still_final_at_the_end_of_the_run",),
+        "final",
+        also_run=("test_a_discard_answers_for_exactly_that_instance",),
+    ),
+    "check-then-write window of 2 ms": Bug(
+        racy_discard, ("test_parallel_discards_of_one_instance_succeed_exactly_once",), "concurrent"
+    ),
+    "gateway 429 in HTML": Bug(gateway_429_in_html, ("test_a_repeated_discard_is_a_conflict",), "rate-limit"),
+    "429 after processing": Bug(throttled_after_processing, ("test_a_repeated_discard_is_a_conflict",), "rate-limit"),
+}
