@@ -65,7 +65,7 @@ class GatedSession(requests.Session):
         return super().send(request, **kwargs)
 
 
-def http_session(retry_429: bool = True, pool: int = 64) -> GatedSession:
+def http_session(retry_429: bool = True, pool: int = 64, backoff_factor: float = 0.5) -> GatedSession:
     """A session for the provider-state endpoint (it waits out 429s), or, with
     `retry_429=False`, for the endpoint itself, whose 429s the client checks first."""
     retry = Retry(
@@ -77,7 +77,7 @@ def http_session(retry_429: bool = True, pool: int = 64) -> GatedSession:
         status_forcelist=(429,) if retry_429 else (),
         allowed_methods=None,
         respect_retry_after_header=True,
-        backoff_factor=0.5,
+        backoff_factor=backoff_factor,
         raise_on_status=False,
     )
     session = GatedSession()

@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 
 from contract_tests.rules import RULES
 from mock_server import create_app
+from mock_server.seed import DEFAULT_DATA
 
 from .contract_variants import (
     BROKEN,
@@ -99,9 +101,13 @@ def _in_one_run(*injectors: Callable[[Flask], None]) -> Callable[[Flask], None]:
     return inject
 
 
+CONTROL = {"X-Mock-Control-Token": "team-secret"}
+SEEDED = {doc["workflowInstanceId"]: doc for doc in json.loads(DEFAULT_DATA.read_text())["instances"]}
+
+
 def _shipped_mock_behind_a_token_and_a_rate_limit() -> Flask:
     """The shipped mock as a team runs it: control token, its own per-key rate limit."""
-    return create_app({"CONTROL_TOKEN": "team-secret", "RATE_LIMIT": "40/s"})
+    return create_app({"CONTROL_TOKEN": CONTROL["X-Mock-Control-Token"], "RATE_LIMIT": "40/s"})
 
 
 CORRECT: dict[str, tuple[Callable[[], Flask] | None, Callable[[Flask], None] | None, tuple[str, ...]]] = {
@@ -122,7 +128,10 @@ def test_the_suite_passes_a_mock_that_keeps_the_contract(variant: str, tmp_path:
     factory, inject, extra = CORRECT[variant]
     with served(inject, app=factory() if factory else None) as mock:
         run = run_suite(mock.base_url, tmp_path, *extra)
+        after = requests.get(f"{mock.base_url}/__mock/instances", headers=CONTROL, timeout=10).json()["instances"]
     assert run.code == 0 and not run.failed, f"the suite should pass '{variant}'; failed {run.failed}:\n{run.output}"
+    changed = [doc["workflowInstanceId"] for doc in after if SEEDED.get(doc["workflowInstanceId"], doc) != doc]
+    assert not changed, f"the suite changed instances it was not given: {changed}"
     assert not run.skipped, f"nothing may be skipped when every option is given: {run.skipped}"
     assert run.passed >= 30, f"only {run.passed} tests ran:\n{run.output}"
 
