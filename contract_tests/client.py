@@ -231,7 +231,8 @@ class DiscardClient:
         """A POST to a path the spec does not have (an unknown route): its 429s are
         checked against the envelope and retried like the discards'."""
         url = self.base_url + path
-        for attempt in range(MAX_429_RETRIES + 1):
+        attempt = 0
+        while True:
             response = self.session.post(url, headers=self.bearer(), timeout=30)
             self.record.answered(response.status_code)
             if response.status_code != 429 or attempt == MAX_429_RETRIES:
@@ -245,7 +246,7 @@ class DiscardClient:
                         response=f"429 {response.text[:300]}",
                     ) from None  # fmt: skip
             time.sleep(retry_delay(response, attempt))
-        raise AssertionError("unreachable")
+            attempt += 1
 
     def discard(
         self,

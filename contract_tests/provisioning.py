@@ -17,11 +17,21 @@ from typing import Protocol
 import pytest
 import requests
 
+from sonarly_openapi.spec import Spec
+
 from .ids import InstanceIds
 
-PENDING = "a workflow instance pending approval"
-NOT_PENDING = "a workflow instance not pending approval"
-NOT_PENDING_STATUSES = ("waiting", "completed", "stopped")
+
+def _states_from_the_spec() -> tuple[str, str, tuple[str, ...]]:
+    """The two provider states (pending, not pending) and the not-pending workflow statuses,
+    as the spec's `x-provider-states` names them: one source for the mock, the spec and the suite."""
+    states = Spec.shipped().provider_states
+    pending = next(name for name, forms in states.items() if all(f["hasPendingApproval"] for f in forms.values()))
+    not_pending = next(name for name in states if name != pending)
+    return pending, not_pending, tuple(states[not_pending])
+
+
+PENDING, NOT_PENDING, NOT_PENDING_STATUSES = _states_from_the_spec()
 CONSUMER = "sonarly-discard-contract-suite"
 
 

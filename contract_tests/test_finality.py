@@ -24,7 +24,10 @@ MIN_AGE_SECONDS = 2.0
 def test_every_discard_is_still_final_at_the_end_of_the_run(discard_client: DiscardClient):
     discarded = discard_client.record.discarded_paths()
     if not discarded:
-        pytest.skip("no test of this run discarded an instance, so there is no discard to re-check")
+        pytest.skip(
+            "nothing to re-check: no test of this run discarded an instance "
+            "(the tests that discard need --state-setup-url URL or --fixtures-file PATH)"
+        )
     newest = max(when for _, when in discarded)
     time.sleep(max(0.0, newest + MIN_AGE_SECONDS - time.monotonic()))
     for path, when in discarded:
