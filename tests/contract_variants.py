@@ -11,6 +11,7 @@ import io
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -128,20 +129,42 @@ UNDONE_AFTER_SECONDS = 1.0
 
 class ForgetfulStore(MemoryInstanceStore):
     """Answers a discard with 200, then loses the write a second later (a write to a cache
-    that never reached the database): the instance is pending approval again."""
+    that never reached the database): the instance is pending approval again.
+
+    The loss is applied when the store is next used, not by a timer, so it happens
+    exactly when a request comes a second or more after the discard, however loaded
+    the machine.
+    """
+
+    def __init__(self, instances: Iterable[Instance] = ()) -> None:
+        super().__init__(instances)
+        self._to_forget: dict[str, tuple[float, ConditionalUpdate]] = {}
+        self._forget_lock = threading.Lock()
+
+    def _forget_old_writes(self) -> None:
+        now = time.monotonic()
+        with self._forget_lock:
+            due = [undo for when, undo in self._to_forget.values() if now - when >= UNDONE_AFTER_SECONDS]
+            for undo in due:
+                del self._to_forget[undo.workflow_instance_id]
+        for undo in due:
+            super().update_if(undo)
+
+    def get(self, workflow_instance_id: str) -> Instance | None:
+        self._forget_old_writes()
+        return super().get(workflow_instance_id)
 
     def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
-        before = self.get(update.workflow_instance_id)
+        self._forget_old_writes()
+        before = super().get(update.workflow_instance_id)
         current, applied = super().update_if(update)
         if applied and before is not None:
-            undo = ConditionalUpdate(
-                update.workflow_instance_id,
-                dict(update.assign),
-                {name: getattr(before, name) for name in update.assign},
-            )
-            timer = threading.Timer(UNDONE_AFTER_SECONDS, self.update_if, (undo,))
-            timer.daemon = True
-            timer.start()
+            restore = {name: getattr(before, name) for name in update.assign}
+            with self._forget_lock:
+                self._to_forget[update.workflow_instance_id] = (
+                    time.monotonic(),
+                    ConditionalUpdate(update.workflow_instance_id, dict(update.assign), restore),
+                )
         return current, applied
 
 

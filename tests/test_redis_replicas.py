@@ -168,8 +168,8 @@ def test_redis_killed_and_restarted_under_load_503s_then_recovers_and_keeps_ever
 
 def test_the_suite_passes_a_redis_backed_replica(redis_server: RedisServer, redis_prefix: str, tmp_path: Path) -> None:
     with served("--quiet", "--store", redis_server.url, "--redis-prefix", redis_prefix) as mock:
-        code, failed, output = run_suite(mock.base_url, tmp_path)
-    assert code == 0 and not failed, output
+        run = run_suite(mock.base_url, tmp_path)
+    assert run.code == 0 and not run.failed, run.output
 
 
 def test_the_suite_fails_a_redis_backed_replica_with_a_fault(
@@ -179,7 +179,7 @@ def test_the_suite_fails_a_redis_backed_replica_with_a_fault(
     with fleet(2, "--store", redis_server.url, "--redis-prefix", redis_prefix) as (tested, other):
         status, _, body = other.call("POST", "/__mock/faults", body={"status": 500, "probability": 0.2})
         assert status == 201, body
-        code, failed, output = run_suite(tested.base_url, tmp_path, "-x")  # the first failure is enough
+        run = run_suite(tested.base_url, tmp_path, "-x")  # the first failure is enough
         status, _, journal = tested.call("GET", "/__mock/requests")
-    assert code == 1 and failed, output
+    assert run.code == 1 and run.failed, run.output
     assert status == 200 and any(entry["status"] == 500 for entry in journal["requests"]), "no injected 500 seen"
