@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -88,14 +89,19 @@ def http_session(retry_429: bool = True, pool: int = 64, backoff_factor: float =
 
 
 def retry_delay(response: Any, attempt: int) -> float:
-    """Retry-After in seconds when sent (capped), else exponential backoff."""
+    """Retry-After when sent, as delay-seconds or an HTTP-date (RFC 9110), capped; else exponential backoff."""
     value = response.headers.get("Retry-After") or response.headers.get("retry-after")
     value = value[0] if isinstance(value, list) and value else value
-    if isinstance(value, str):
+    if isinstance(value, str) and value.strip():
         try:
-            return min(max(float(value), 0.0), MAX_RETRY_AFTER_SECONDS)
+            seconds = float(value)
         except ValueError:
-            pass
+            try:
+                seconds = parsedate_to_datetime(value).timestamp() - time.time()
+            except (TypeError, ValueError):
+                seconds = None
+        if seconds is not None:
+            return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
     return min(BACKOFF_SECONDS * 2**attempt, 2.0)
 
 

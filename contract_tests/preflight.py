@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from .client import retry_delay
 from .ids import ID_FIELDS, InstanceIds, unknown_path
 from .provisioning import CONSUMER, PENDING, FixturesFileProvisioner, ProvisioningError
 from .target import Target
@@ -164,19 +165,12 @@ class Preflight:
                 raise PreflightError(f"{option}: cannot reach {url}: {_reason(exc)}") from None
             if response.status_code != 429 or attempt == MAX_THROTTLED:
                 break
-            time.sleep(_retry_after(response.headers.get("Retry-After"), attempt))
+            time.sleep(retry_delay(response, attempt))
         try:
             body = response.json()
         except ValueError:
             body = None
         return Answer(response.status_code, response.headers.get("Content-Type", ""), response.text, body)
-
-
-def _retry_after(value: str | None, attempt: int) -> float:
-    try:
-        return min(max(float(value or ""), 0.0), 5.0)
-    except ValueError:
-        return 0.2 * 2**attempt
 
 
 def _reason(exc: requests.RequestException) -> str:
