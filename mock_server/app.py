@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from contextlib import suppress
@@ -19,6 +20,7 @@ from .domain import DiscardRule
 from .endpoint import cors
 from .endpoint.keys import Keyring
 from .faults import FaultError, error_statuses, parse_fault
+from .instance_cap import CappedInstanceStore
 from .journal import RequestJournal
 from .rate_limit import RateLimit, RateLimiter
 from .seed import instance_validator, load_seed
@@ -39,8 +41,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     operation = spec.operation()
     seed = load_seed(settings["DATA_FILE"], spec)
     storage = _open_storage(settings["STORE"], seed.instances, settings)
+    storage = dataclasses.replace(storage, instances=CappedInstanceStore(storage.instances, settings["MAX_INSTANCES"]))
     keyring = Keyring(seed.api_keys)
-    requests = RequestJournal(settings["JOURNAL_SIZE"])
+    requests = RequestJournal(
+        settings["JOURNAL_SIZE"], max_bytes=settings["JOURNAL_BYTES"], secrets=[settings["CONTROL_TOKEN"] or ""]
+    )
     app.extensions[EXTENSION_KEY] = MockContext(
         spec=spec,
         operation=operation,

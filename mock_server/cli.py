@@ -39,7 +39,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-control", action="store_true", help="leave out the /__mock control API (answers 404)")
     serve.add_argument("--no-cors", action="store_true", help="turn CORS off (preflights get 405)")
     serve.add_argument(
-        "--journal-size", type=int, default=1000, help="requests the journal keeps (default %(default)s)"
+        "--journal-size", type=_at_least(1), default=1000, help="requests the journal keeps (default %(default)s)"
+    )
+    serve.add_argument(
+        "--journal-bytes",
+        type=_at_least(64 * 1024),
+        default=8 * 1024 * 1024,
+        metavar="BYTES",
+        help="and the bytes it may hold: the oldest requests fall off past either bound, and one request's "
+        "record is cut short past 16 KiB (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-instances",
+        type=_at_least(1),
+        default=100_000,
+        metavar="N",
+        help="instances the control API and provider states may create (per worker process) until a reset; "
+        "past it they answer 507 (default %(default)s)",
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
@@ -258,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "CONTROL_API": not args.no_control,
                 "CORS": not args.no_cors,
                 "JOURNAL_SIZE": args.journal_size,
+                "JOURNAL_BYTES": args.journal_bytes,
+                "MAX_INSTANCES": args.max_instances,
                 "STORE": args.store,
                 "REDIS_PREFIX": args.redis_prefix,
                 "WORKERS": args.workers,

@@ -12,6 +12,8 @@ DEFAULTS: Mapping[str, Any] = {
     "CONTROL_API": True,
     "CORS": True,
     "JOURNAL_SIZE": 1000,
+    "JOURNAL_BYTES": 8 * 1024 * 1024,  # and at most this many bytes of requests (oversized entries cut short)
+    "MAX_INSTANCES": 100_000,  # instances the control API and provider states may create (per process)
     # "memory", "sqlite:PATH", "redis://HOST:PORT/DB" (see storage.ENGINES), or a callable
     # (seeded instances) -> storage.Storage
     "STORE": "memory",

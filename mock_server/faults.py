@@ -15,6 +15,10 @@ from http import HTTPStatus
 from typing import Any
 
 MAX_LATENCY_MS = 60_000
+# Bounds that keep a fault a number every store holds as is (SQLite's integers stop at 2**63 - 1).
+MAX_COUNT = 1_000_000
+MAX_RETRY_AFTER_SECONDS = 86_400
+MAX_INSTANCE_ID_LENGTH = 128
 DEFAULT_RETRY_AFTER_SECONDS = 1
 FIELDS = ("status", "count", "probability", "latencyMs", "workflowInstanceId", "retryAfterSeconds")
 
@@ -111,19 +115,29 @@ def parse_fault(doc: Any, allowed_statuses: Collection[int], fault_id: str | Non
         )
     if count is not None and probability is not None:
         raise FaultError("Give count (the next N requests) or probability (a chance per request), not both.")
-    if count is not None and (not _is_int(count) or count < 1):
-        raise FaultError(f"count must be a whole number of at least 1; got {count!r}.")
+    if count is not None and (not _is_int(count) or not 1 <= count <= MAX_COUNT):
+        raise FaultError(f"count must be a whole number from 1 to {MAX_COUNT}; got {count!r}.")
     if probability is not None and (
         isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 < probability <= 1
     ):
         raise FaultError(f"probability must be a number above 0 and at most 1; got {probability!r}.")
-    if instance is not None and (not isinstance(instance, str) or not instance):
-        raise FaultError("workflowInstanceId must be a non-empty string (leave it out to hit every instance).")
+    if instance is not None and (
+        not isinstance(instance, str)
+        or not 0 < len(instance) <= MAX_INSTANCE_ID_LENGTH
+        or not instance.isprintable()
+        or not _is_utf8(instance)
+    ):
+        raise FaultError(
+            f"workflowInstanceId must be a string of 1 to {MAX_INSTANCE_ID_LENGTH} printable characters "
+            "(leave it out to hit every instance)."
+        )
     if retry_after is not None:
         if status != 429:
             raise FaultError("retryAfterSeconds goes with status 429 only.")
-        if not _is_int(retry_after) or retry_after < 0:
-            raise FaultError(f"retryAfterSeconds must be a whole number of at least 0; got {retry_after!r}.")
+        if not _is_int(retry_after) or not 0 <= retry_after <= MAX_RETRY_AFTER_SECONDS:
+            raise FaultError(
+                f"retryAfterSeconds must be a whole number from 0 to {MAX_RETRY_AFTER_SECONDS}; got {retry_after!r}."
+            )
     elif status == 429:
         retry_after = DEFAULT_RETRY_AFTER_SECONDS
     return Fault(
@@ -175,3 +189,12 @@ def fault_message(fault: Fault) -> str:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_utf8(text: str) -> bool:
+    """False for a string with lone surrogates (JSON's \\ud800), which no store can write as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,4 +1,4 @@
-"""The request journal: what the mock was asked, newest last, bounded."""
+"""The request journal: what the mock was asked, newest last, bounded by count and by bytes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,52 +15,153 @@ from flask import Flask, Response, g, request
 
 log = logging.getLogger("discard_mock")
 
-REDACTED_HEADERS = frozenset({"cookie"})
+REDACTED = "[redacted]"
+REDACTED_HEADERS = frozenset({"cookie", "x-mock-control-token"})
+KEY_HEADERS = frozenset({"authorization", "x-api-key"})
+DEFAULT_CAPACITY = 1000
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+# One entry's path, query and headers: past this, values are cut short (and the entry says so).
+DEFAULT_MAX_ENTRY_BYTES = 16 * 1024
+ENTRY_OVERHEAD = 200  # what an entry's other fields and its container cost, roughly, in bytes
+SHOWN_KEY_END = 4
 
 
 class RequestJournal:
-    """A ring buffer of request records; the oldest fall off past `capacity`.
+    """A ring buffer of request records; the oldest fall off past `capacity` entries or `max_bytes`.
 
     Recording is on every request's path and reading is rare, so a record is
-    stored as given, with its number and clock reading; the timestamp is
-    formatted and cookies are redacted when the journal is read.
+    stored as given (cut short first if it is over `max_entry_bytes`), with
+    its number, clock reading and size; the timestamp is formatted and the
+    secrets are masked when the journal is read.
     """
 
-    def __init__(self, capacity: int = 1000) -> None:
-        self._entries: deque[tuple[int, float, dict[str, Any]]] = deque(maxlen=max(capacity, 1))
+    def __init__(
+        self,
+        capacity: int = DEFAULT_CAPACITY,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        """`secrets`: values never shown (the control token), wherever a header carries them."""
+        self._capacity = max(capacity, 1)
+        self.max_bytes = max(max_bytes, 1)
+        self.max_entry_bytes = max(min(max_entry_bytes, self.max_bytes), 256)
+        self._secrets = tuple(secret for secret in secrets if secret)
+        self._entries: deque[tuple[int, float, int, dict[str, Any]]] = deque()
+        self._bytes = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def record(self, entry: dict[str, Any]) -> None:
         stamp = time.time()
+        size = entry_size(entry)
+        if size > self.max_entry_bytes:
+            entry = _cut_short(entry, size, self.max_entry_bytes)
+            size = entry_size(entry)
         with self._lock:
-            self._entries.append((next(self._ids), stamp, entry))
+            self._entries.append((next(self._ids), stamp, size, entry))
+            self._bytes += size
+            while len(self._entries) > self._capacity or (self._bytes > self.max_bytes and len(self._entries) > 1):
+                self._bytes -= self._entries.popleft()[2]
 
     def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
             items = list(self._entries)
         kept = items if limit is None else items[max(len(items) - limit, 0) :]
-        return [_rendered(*item) for item in kept]
+        return [self._rendered(entry_id, stamp, entry) for entry_id, stamp, _, entry in kept]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
     @property
     def capacity(self) -> int:
-        return self._entries.maxlen or 0
+        return self._capacity
+
+    @property
+    def size_bytes(self) -> int:
+        """What the kept entries weigh, as the byte bound counts them."""
+        return self._bytes
+
+    def _rendered(self, entry_id: int, stamp: float, entry: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(entry.get("headers"), dict):
+            entry = {**entry, "headers": self._masked(entry["headers"])}
+        if isinstance(entry.get("responseBody"), bytes):  # kept as sent; decoded only when someone reads it
+            entry = {**entry, "responseBody": entry["responseBody"].decode("utf-8", "replace")}
+        return {"id": entry_id, "time": datetime.fromtimestamp(stamp, UTC).isoformat(), **entry}
+
+    def _masked(self, headers: dict[str, Any]) -> dict[str, Any]:
+        shown = {}
+        for name, value in headers.items():
+            lowered = name.lower()
+            if lowered in REDACTED_HEADERS or any(secret in str(value) for secret in self._secrets):
+                shown[name] = REDACTED
+            elif lowered in KEY_HEADERS and isinstance(value, str):
+                shown[name] = masked_credentials(value)
+            else:
+                shown[name] = value
+        return shown
 
 
-def _rendered(entry_id: int, stamp: float, entry: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(entry.get("headers"), dict):
-        entry = {**entry, "headers": _redacted(entry["headers"])}
-    if isinstance(entry.get("responseBody"), bytes):  # kept as sent; decoded only when someone reads it
-        entry = {**entry, "responseBody": entry["responseBody"].decode("utf-8", "replace")}
-    return {"id": entry_id, "time": datetime.fromtimestamp(stamp, UTC).isoformat(), **entry}
+def masked_credentials(value: str) -> str:
+    """An API key as the journal shows it: its prefix and last four characters (`Bearer sk_test_…cute`).
+
+    Enough to tell two keys apart when debugging a 401, not enough to use one.
+    """
+    scheme, space, token = value.strip().rpartition(" ")
+    if not space:
+        scheme, token = "", value.strip()
+    return f"{scheme}{' ' if scheme else ''}{mask_key(token)}" if token else value
 
 
-def _redacted(headers: dict[str, Any]) -> dict[str, Any]:
-    return {name: "[redacted]" if name.lower() in REDACTED_HEADERS else value for name, value in headers.items()}
+def mask_key(key: str) -> str:
+    cut = key.rfind("_", 0, 12)
+    prefix = key[: cut + 1] if cut >= 0 else key[:3]
+    if len(key) - len(prefix) < SHOWN_KEY_END + 3:  # a short key: its end would be most of it
+        return f"{prefix}…"
+    return f"{prefix}…{key[-SHOWN_KEY_END:]}"
+
+
+def entry_size(entry: dict[str, Any]) -> int:
+    """Roughly what an entry weighs: its strings, plus a fixed overhead."""
+    size = ENTRY_OVERHEAD + len(entry.get("path") or "") + len(entry.get("query") or "")
+    size += len(entry.get("responseBody") or b"")
+    for name, value in (entry.get("responseHeaders") or {}).items():
+        size += len(name) + len(str(value)) + 8
+    headers = entry.get("headers")
+    if isinstance(headers, dict):
+        for name, value in headers.items():
+            size += len(name) + len(value) + 8
+    return size
+
+
+def _cut_short(entry: dict[str, Any], size: int, limit: int) -> dict[str, Any]:
+    """The entry within `limit` bytes: long strings cut to a share each, and a note of what was cut."""
+    budget = max((limit - ENTRY_OVERHEAD) // (2 + len(entry.get("headers") or ())), 16)
+    cut = {**entry, "truncated": {"originalBytes": size, "limitBytes": limit}}
+    for field in ("path", "query"):
+        if isinstance(cut.get(field), str) and len(cut[field]) > budget:
+            cut[field] = cut[field][:budget] + "…"
+    body = cut.get("responseBody")
+    if isinstance(body, bytes) and len(body) > budget:
+        cut["responseBody"] = body[:budget] + "…".encode()
+    headers = entry.get("headers")
+    if isinstance(headers, dict):
+        kept: dict[str, Any] = {}
+        room = limit - ENTRY_OVERHEAD - len(cut.get("path") or "") - len(cut.get("query") or "")
+        room -= len(cut.get("responseBody") or b"")
+        for name, value in headers.items():
+            name = name[:budget]
+            text = value if isinstance(value, str) else str(value)
+            text = text[:budget] + "…" if len(text) > budget else text
+            room -= len(name) + len(text) + 8
+            if room < 0:
+                cut["truncated"]["headersLeftOut"] = len(headers) - len(kept)
+                break
+            kept[name] = text
+        cut["headers"] = kept
+    return cut
 
 
 def init_app(app: Flask, journal: RequestJournal, *, skip_prefix: str) -> None:

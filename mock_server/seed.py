@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 
-from sonarly_openapi.spec import Spec
+from sonarly_openapi.spec import EcmaValidator, Spec
 
 from .domain import Instance
 from .endpoint.keys import ApiKey
@@ -55,7 +55,7 @@ def instance_validator(spec: Spec) -> Draft202012Validator:
     """Validates one instance document against the data file's schema and the spec (compile once, keep it)."""
     schema = json.loads(json.dumps(_DATA_SCHEMA["$defs"]["instance"]))
     schema["properties"].update(_from_spec(spec))
-    return Draft202012Validator(schema)
+    return EcmaValidator(schema)
 
 
 def fast_data_validator(spec: Spec) -> Any:
@@ -74,7 +74,7 @@ def problems(doc: Any, spec: Spec) -> list[str]:
     """Everything wrong with a data document, each with its place; empty when it is fine."""
     found = [
         f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-        for e in Draft202012Validator(_DATA_SCHEMA).iter_errors(doc)
+        for e in EcmaValidator(_DATA_SCHEMA).iter_errors(doc)
     ]
     validator = instance_validator(spec)
     items = doc.get("instances") if isinstance(doc, dict) else None

@@ -78,3 +78,13 @@ def test_serve_reads_the_token_from_the_environment() -> None:
 )
 def test_the_missing_token_warning_is_for_hosts_beyond_loopback(host: str, loopback: bool) -> None:
     assert _is_loopback(host) is loopback
+
+
+def test_a_non_ascii_token_matches_when_sent_as_utf8() -> None:
+    """A WSGI header value holds the bytes received, one character each: the token's UTF-8 bytes must match."""
+    client = create_app({"CONTROL_TOKEN": "tökén-ß"}).test_client()
+    as_received = "tökén-ß".encode().decode("latin-1")  # what the server hands over for UTF-8 bytes on the wire
+    assert client.get("/__mock/faults", headers={"X-Mock-Control-Token": as_received}).status_code == 200
+    assert client.get("/__mock/faults", headers={"Authorization": f"Bearer {as_received}"}).status_code == 200
+    # Its Latin-1 bytes are other bytes: not the token.
+    assert client.get("/__mock/faults", headers={"X-Mock-Control-Token": "tökén-ß"}).status_code == 401

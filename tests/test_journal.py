@@ -84,7 +84,7 @@ def test_public_requests_are_recorded_with_status_and_trace_id(
         ("POST", discard_path(), 409),
     ]
     assert [e["traceId"] for e in entries] == [first.get_json()["traceId"], second.get_json()["traceId"]]
-    assert entries[0]["headers"]["Authorization"] == "Bearer sk_test_execute"  # type: ignore[index]
+    assert entries[0]["headers"]["Authorization"] == "Bearer sk_test_…cute"  # type: ignore[index]
     assert all(isinstance(e["durationMs"], float | int) for e in entries)
 
 
@@ -141,3 +141,50 @@ def test_delete_clears_it(client: FlaskClient, journal: Callable[..., list[dict[
 def test_limit_zero_returns_no_entry(client: FlaskClient, journal: Callable[..., list[dict[str, object]]]) -> None:
     client.post("/r1")
     assert journal("?limit=0") == []
+
+
+def test_the_journal_is_bounded_by_bytes_too() -> None:
+    journal = RequestJournal(1000, max_bytes=64 * 1024)
+    for n in range(100):
+        journal.record({"path": f"/{n}", "headers": {"X-Pad": "p" * 4000}})
+    kept = journal.entries()
+    assert 5 <= len(kept) < 100, "a few 4 KB entries fit in 64 KB, a hundred do not"
+    assert kept[-1]["path"] == "/99", "the newest are the ones kept"
+    assert journal.size_bytes <= 64 * 1024
+
+
+def test_an_oversized_entry_is_cut_short_and_says_so() -> None:
+    journal = RequestJournal(10, max_entry_bytes=16 * 1024)
+    journal.record({"path": "/big", "headers": {f"X-H{n}": "v" * 30_000 for n in range(30)}, "status": 404})
+    [entry] = journal.entries()
+    assert entry["status"] == 404 and entry["path"] == "/big"
+    assert entry["truncated"]["originalBytes"] > 800_000
+    assert len(json.dumps(entry)) < 20 * 1024
+
+
+def test_an_api_key_shows_its_prefix_and_last_four_characters() -> None:
+    journal = RequestJournal(10)
+    journal.record(
+        {"path": "/a", "headers": {"Authorization": "Bearer sk_test_execute", "X-API-Key": "sk_live_abcdef123456"}}
+    )
+    headers = journal.entries()[0]["headers"]
+    assert headers["Authorization"] == "Bearer sk_test_…cute"
+    assert headers["X-API-Key"] == "sk_live_…3456"
+
+
+def test_the_control_token_is_never_shown() -> None:
+    journal = RequestJournal(10, secrets=["s3cret-control-token"])
+    journal.record({"path": "/a", "headers": {"Authorization": "Bearer s3cret-control-token"}})
+    journal.record({"path": "/b", "headers": {"X-Mock-Control-Token": "anything"}})
+    assert "s3cret" not in json.dumps(journal.entries(), ensure_ascii=False)
+    assert "anything" not in json.dumps(journal.entries(), ensure_ascii=False)
+
+
+def test_a_served_journal_masks_keys_and_the_token(app_factory: Callable[..., Flask]) -> None:
+    client = app_factory(CONTROL_TOKEN="tok-for-control").test_client()
+    client.post(discard_path(), headers=bearer())
+    client.post(discard_path(), headers={"Authorization": "Bearer tok-for-control"})
+    body = client.get("/__mock/requests", headers={"Authorization": "Bearer tok-for-control"}).get_json()
+    shown = json.dumps(body)
+    assert "sk_test_execute" not in shown and "tok-for-control" not in shown
+    assert body["requests"][0]["headers"]["Authorization"] == "Bearer sk_test_…cute"

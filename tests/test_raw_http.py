@@ -231,10 +231,14 @@ def test_a_duplicated_authorization_header_is_refused(served_mock: MockProcess) 
     assert response.status == 401
 
 
-def test_non_ascii_bytes_in_the_authorization_header_are_401(served_mock: MockProcess) -> None:
+@pytest.mark.parametrize("value", [b"Bearer sk_test_\xe9xecute", b"Bearer sk_test_\xc3\xa9xecute"])
+def test_non_ascii_bytes_in_a_header_are_400(served_mock: MockProcess, value: bytes) -> None:
+    """The server reads ASCII header values only: one it cannot read is refused, never silently dropped."""
     ids = fresh_pending(served_mock)
-    header = b"Authorization: Bearer sk_test_\xe9xecute\r\n"
-    assert_refused_on_the_wire(served_mock, request(b"POST", path_of(ids).encode(), header), 401)
+    header = b"Authorization: " + value + b"\r\n"
+    response = assert_refused_on_the_wire(served_mock, request(b"POST", path_of(ids).encode(), header), 400)
+    assert response.body["error"]["details"] == "headers"
+    assert "Authorization" in response.body["error"]["message"] or "authorization" in response.body["error"]["message"]
 
 
 def test_a_request_after_the_refusals_still_works(served_mock: MockProcess) -> None:

@@ -9,9 +9,11 @@ latencies). Counts and waits are bounded so the file runs in seconds.
 
 from __future__ import annotations
 
+import http.client
 import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 from .helpers import PENDING_STATE, path_of
 from .served import MockProcess, served
@@ -98,3 +100,37 @@ def test_a_slow_head_is_closed_once_its_time_is_up() -> None:
                 assert received == b"" or received.startswith(b"HTTP/1.1 408 "), received
         # and the server still serves.
         assert mock.call("GET", "/__mock/requests")[0] == 200
+
+
+def rss_bytes(mock: MockProcess) -> int:
+    """Resident memory of the server's main process and its workers (Linux /proc)."""
+    total = 0
+    for pid in [mock.pid, *mock.worker_pids()]:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+def test_a_header_flood_and_a_creation_flood_leave_the_server_bounded() -> None:
+    """1,000 requests with 30 KB of headers each, then creations past the cap: memory stays put."""
+    with served("--quiet", "--journal-bytes", str(1024 * 1024), "--max-instances", "500") as mock:
+        host, port = mock.host_port
+        connection = http.client.HTTPConnection(host, port, timeout=ANSWER_TIMEOUT)
+        connection.request("GET", "/v1/warm-up")
+        connection.getresponse().read()
+        before = rss_bytes(mock)
+        padding = {f"X-Pad-{n}": "p" * 3000 for n in range(10)}
+        for n in range(1000):
+            connection.request("GET", f"/v1/flood/{n}", headers=padding)
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 404
+        connection.close()
+        statuses = [mock.call("POST", "/__mock/instances", body={})[0] for _ in range(600)]
+        assert statuses == [201] * 500 + [507] * 100
+        journal = mock.call("GET", "/__mock/requests")[2]
+        assert 0 < len(journal["requests"]) < 1000, "the journal dropped the oldest past its byte bound"
+        grown = rss_bytes(mock) - before
+        # Kept whole, the flood alone is 30 MB of strings; bounded, the journal holds 1 MB of it.
+        assert grown < 20 * 1024 * 1024, f"the server grew by {grown / 2**20:.1f} MB"

@@ -124,6 +124,37 @@ def test_each_request_is_logged_with_method_path_status_time_and_trace_id(served
     assert re.search(rf"POST {re.escape(path)} 404 \d+(\.\d+)?ms {trace_id}", line), line
 
 
+def test_a_newline_in_a_path_cannot_forge_a_log_line(served_mock: MockProcess) -> None:
+    path = "/v1/nowhere%0a2026-01-01 00:00:00,000 POST /forged 200"
+    trace_id = requests.post(served_mock.url(path), headers=bearer(), timeout=10).json()["traceId"]
+    line = served_mock.wait_for_line(lambda text: trace_id in text)
+    assert line is not None, "no log line names the request's traceId"
+    assert "/v1/nowhere\\n2026-01-01" in line, line
+    assert not any(text.startswith("2026-01-01 00:00:00,000 POST /forged") for text in served_mock.lines)
+
+
+def test_a_port_in_use_is_one_clear_line(served_mock: MockProcess) -> None:
+    _, port = served_mock.host_port
+    result = run_cli(["serve", "--host", "127.0.0.1", "--port", str(port)], timeout=30)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"discard-mock: cannot listen on 127.0.0.1:{port}: "), lines
+    assert "in use" in lines[0].lower(), lines
+
+
+def test_sigterm_stops_it_cleanly(tmp_path: Path) -> None:
+    mock = MockProcess("--quiet").start()
+    try:
+        assert mock.call("GET", "/__mock/faults")[0] == 200
+        assert mock.process is not None
+        mock.process.terminate()  # SIGTERM to the main process only, as a service manager sends it
+        assert mock.process.wait(timeout=20) == 0
+        assert not any("Traceback" in line for line in mock.lines), "".join(mock.lines)
+    finally:
+        mock.kill()
+
+
 def test_no_control_leaves_out_the_control_api() -> None:
     with served("--no-control") as mock:
         for method, path in (

@@ -75,6 +75,12 @@ def create_instance() -> Response:
         f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
         for e in ctx.instance_validator.iter_errors(doc)
     ]
+    problems += [
+        f"{name}: holds a lone surrogate ({value.encode('utf-8', 'backslashreplace').decode('ascii')[:40]}…), "
+        "which is not Unicode text"
+        for name, value in doc.items()
+        if isinstance(value, str) and not _is_unicode(value)
+    ]
     if problems:
         raise ApiError(400, "Invalid instance: " + "; ".join(problems), details="body")
     instance = Instance.from_json(doc)
@@ -115,6 +121,15 @@ def list_requests() -> Response:
 def clear_requests() -> Response:
     mock_context().journal.clear()
     return json_response({"cleared": True})
+
+
+def _is_unicode(text: str) -> bool:
+    """False for JSON's lone surrogates (`"\\ud800"`): the memory store took them, SQLite's UTF-8 could not."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _flag(value: str | None) -> bool | None:

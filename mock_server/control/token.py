@@ -31,7 +31,9 @@ def control_token_guard(token: str, prefix: str, readable: Collection[str] = ())
         if request.method in ("GET", "HEAD") and path in readable:
             return
         presented = _presented_token()
-        if presented is None or not hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), expected):
+        # WSGI gives header values as the bytes received, one character per byte (Latin-1): those bytes
+        # are compared with the token's UTF-8, so a non-ASCII token matches when sent as UTF-8.
+        if presented is None or not hmac.compare_digest(_received_bytes(presented), expected):
             raise ApiError(
                 401,
                 f"The control API needs its token: send 'Authorization: Bearer <token>' or '{TOKEN_HEADER}: <token>'.",
@@ -40,6 +42,13 @@ def control_token_guard(token: str, prefix: str, readable: Collection[str] = ())
             )
 
     return guard
+
+
+def _received_bytes(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # not from a WSGI header: never the token's bytes
+        return value.encode("utf-8", "surrogateescape")
 
 
 def _presented_token() -> str | None:

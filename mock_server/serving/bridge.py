@@ -133,6 +133,7 @@ class RsgiBridge:
         environ = _BASE_ENVIRON.copy()
         total = 0
         count = 0
+        names = set()
         for name, value in scope.headers.items():
             size = len(name) + len(value) + 2
             if size > limits.max_header_field:
@@ -141,6 +142,7 @@ class RsgiBridge:
                 )
             total += size
             count += 1
+            names.add(name)
             key = name.upper().replace("-", "_")
             if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
                 environ[key] = value
@@ -150,6 +152,14 @@ class RsgiBridge:
                 environ[key] = environ[key] + "," + value
             else:
                 environ[key] = value
+        if len(names) != len(scope.headers.keys()):  # granian leaves out fields whose values are not ASCII
+            unread = sorted(set(scope.headers.keys()) - names)
+            raise Refusal(
+                400,
+                f"Header field {', '.join(unread)} holds bytes outside ASCII, which this server does not read; "
+                "send non-ASCII values percent-encoded.",
+                "headers",
+            )
         if count > limits.max_header_count:
             raise Refusal(431, f"A request is limited to {limits.max_header_count} header fields.", "headers")
         if total > limits.max_header_bytes:

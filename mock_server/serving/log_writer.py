@@ -46,6 +46,10 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            if isinstance(record.args, tuple):  # what a client sent (a %0a in a path) never starts a line of its own
+                record.args = tuple(
+                    one_line(arg) if isinstance(arg, str) and not arg.isprintable() else arg for arg in record.args
+                )
             line = self.format(record) + self.terminator
         except Exception:
             self.handleError(record)
@@ -84,3 +88,12 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         while self._writer_pid == pid:
             time.sleep(self.interval)
             self.flush()
+
+
+def one_line(text: str) -> str:
+    """`text` with its control characters escaped (a newline as `\\n`), so it stays on one line."""
+    return text.encode("unicode_escape").decode("ascii") if text.isascii() else _escape_controls(text)
+
+
+def _escape_controls(text: str) -> str:
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii") for ch in text)

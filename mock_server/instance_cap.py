@@ -1,0 +1,62 @@
+"""A bound on the instances the control API and provider states may create, so memory cannot grow without end.
+
+Without it, a script looping on POST /__mock/instances grew a worker by
+90 MB per 200,000 creations and never stopped. Seeded instances do not
+count; a reset (which restores the seeded set) starts the count again.
+Each worker process counts its own creations: the bound is on what one
+process can be made to hold.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from .domain import ConditionalUpdate, Instance
+from .envelope import ApiError
+from .storage.interfaces import InstanceStore
+
+DEFAULT_MAX_CREATED = 100_000
+
+
+class CappedInstanceStore:
+    """An InstanceStore whose `add` refuses, in the envelope (507), past `max_created` additions."""
+
+    def __init__(self, inner: InstanceStore, max_created: int = DEFAULT_MAX_CREATED) -> None:
+        self.inner = inner
+        self.max_created = max_created
+        self._created = 0
+        self._lock = threading.Lock()
+
+    # The request path's calls go straight to the store.
+    def get(self, workflow_instance_id: str) -> Instance | None:
+        return self.inner.get(workflow_instance_id)
+
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        return self.inner.update_if(update)
+
+    def instances(self) -> list[Instance]:
+        return self.inner.instances()
+
+    def add(self, instance: Instance) -> None:
+        with self._lock:
+            if self._created >= self.max_created:
+                raise ApiError(
+                    507,
+                    f"The mock holds at most {self.max_created} created instances (--max-instances); "
+                    "POST /__mock/reset to start again from the seeded data.",
+                    details="instances",
+                    code="INSTANCE_LIMIT",
+                )
+            self._created += 1
+        try:
+            self.inner.add(instance)
+        except BaseException:
+            with self._lock:
+                self._created -= 1
+            raise
+
+    def replace_all(self, instances: Iterable[Instance]) -> None:
+        self.inner.replace_all(instances)
+        with self._lock:
+            self._created = 0
