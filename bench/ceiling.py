@@ -1,9 +1,9 @@
 """The ceiling: a bare Flask app on the mock's own server, answering one fixed envelope.
 
-Same route, same gunicorn worker class, threads and settings as
+Same route, same server (granian, the bridge), threads and settings as
 `discard-mock serve` (it is served by the mock's own `MockServer`), but no
 validation, no state, no journal, no CORS, no log line: what Flask and
-gunicorn cost by themselves. The mock's throughput is read as a share of it.
+the server cost by themselves. The mock's throughput is read as a share of it.
 
 `python -m bench.ceiling --port 0 [--workers N]` prints the mock's
 `discard-mock listening on URL` line when ready.

@@ -56,7 +56,7 @@ def describe() -> dict[str, str]:
         "memory": memory,
         "OS": f"{os_name}, kernel {platform.release()}",
         "Python": f"{platform.python_version()} ({platform.python_implementation()})",
-        "server": f"gunicorn {_package('gunicorn')}, Flask {_package('flask')}, Werkzeug {_package('werkzeug')}",
+        "server": f"granian {_package('granian')}, Flask {_package('flask')}, Werkzeug {_package('werkzeug')}",
         "suite": f"Schemathesis {_package('schemathesis')}, Hypothesis {_package('hypothesis')}",
         "wrk": (_version(["wrk", "-v"]) or "absent").split(" Copyright")[0],
         "Node.js / Prism": f"{_version(['node', '--version']) or 'absent'} / {prism_version or 'absent'}",

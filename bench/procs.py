@@ -1,6 +1,6 @@
 """Servers under test as child processes: each in its own process group, always stopped.
 
-Every server runs in a session of its own, so stopping it reaches gunicorn's
+Every server runs in a session of its own, so stopping it reaches the server's
 master and all its workers (or Prism's node processes) at once, and a bench
 interrupted half-way never leaves one behind (`stop_all` runs at exit and on
 SIGTERM/SIGINT).
@@ -96,8 +96,8 @@ class ServerProcess:
     def wait_answering(self, timeout: float = 60.0) -> float:
         """Seconds from spawning until the server answered an HTTP request (any status).
 
-        gunicorn prints its "listening" line before its workers exist; a user's
-        first request waits for them too, so start-up ends at the first answer.
+        The "listening" line comes before the workers exist; a user's first
+        request waits for them too, so start-up ends at the first answer.
         """
         began = time.perf_counter() - self.started_in
         deadline = time.perf_counter() + timeout

@@ -2,7 +2,7 @@
 
     python -m bench.profile served [--gil] [--seconds N] [-- SERVE OPTIONS]
         `discard-mock serve` as users run it, the mix from wrk (or the Python
-        generator), and py-spy sampling the gunicorn worker; prints the frames
+        generator), and py-spy sampling the served worker; prints the frames
         that hold the most samples, on their own and with what they call.
         --gil keeps only samples of the thread holding the GIL (CPU spent in
         Python); without it, waits on locks and system calls show too.

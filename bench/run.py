@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import fleet, machine, report, scale, servers, suite, throughput
+from . import fleet, hostile, machine, report, scale, servers, suite, throughput
 from .datafile import data_file
 from .load import LoadGenerator, ensure_wrk
 from .procs import install_cleanup
@@ -28,7 +28,8 @@ from .procs import install_cleanup
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "latest.md"  # the full run's table, committed and quoted in the README
 PARTIAL_OUT = HERE / "results" / "partial.md"  # --quick or --only runs: never over the full run's table
-SECTIONS = ("throughput", "scale", "suite", "stores")
+SECTIONS = ("throughput", "hostile", "scale", "suite", "stores")
+HOSTILE_RATE = 1000.0  # requests/s for the slow-connection runs when throughput was not measured first
 THROUGHPUT_INSTANCES = 100_000
 SCALE_SIZES = [10_000, 100_000, 1_000_000]
 SEED = 20260101
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     described = machine.describe()
     load = LoadGenerator(ensure_wrk() if args.load == "auto" else None)
     scratch = Path(tempfile.mkdtemp(prefix="discard-bench-"))
-    measured_throughput = points = measured_suite = None
+    measured_throughput = points = measured_suite = measured_hostile = None
     measured_stores = None
     try:
         if "throughput" in sections:
@@ -105,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
                 settings.rounds, settings.seconds, settings.warmup, paced_seconds=settings.paced_seconds
             )
             measured_throughput = throughput.measure(servers.configs(with_prism), load, path, layout, scratch, plan)
+        if "hostile" in sections:
+            path, layout = data_file(THROUGHPUT_INSTANCES)
+            mock = measured_throughput.measured.get("mock") if measured_throughput else None
+            rate = mock.best.rps / 2 if mock else HOSTILE_RATE
+            measured_hostile = hostile.measure(load, path, layout, scratch, rate, settings.paced_seconds)
         if "scale" in sections:
             points = scale.measure(SCALE_SIZES, load, settings.scale_rate, settings.scale_seconds)
         if "suite" in sections:
@@ -127,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         throughput=measured_throughput,
         points=points,
         suite=measured_suite,
+        hostile=measured_hostile,
     )
     if measured_stores is not None:
         text += "\n" + "\n".join(fleet.table(measured_stores)) + "\n"

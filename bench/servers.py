@@ -2,7 +2,7 @@
 
 The mock is started exactly as documented (`discard-mock serve`, here as
 `python -m mock_server serve`, the same command), with the data file the load
-needs. The ceiling is the same gunicorn server and settings with a bare Flask
+needs. The ceiling is the same server and settings with a bare Flask
 app (bench/ceiling.py), with as many workers as the mock it is compared to.
 """
 

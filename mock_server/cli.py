@@ -218,8 +218,8 @@ def _lighter_log_records() -> None:
 
     A line is logged per request; finding its caller walks the stack and naming
     its thread takes further lookups, a tenth of the cost of an answer, for
-    fields neither our format nor gunicorn's uses (the logging HOWTO's
-    "Optimization"). Process IDs stay: gunicorn's lines show them.
+    fields our format does not use (the logging HOWTO's
+    "Optimization").
     """
     logging._srcfile = None
     logging.logThreads = False

@@ -77,7 +77,7 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         with self._writing:
             if self._writer_pid == os.getpid():
                 return
-            # Threads do not survive gunicorn's fork: each worker starts its own writer. Lines still
+            # Threads do not survive the fork into workers: each worker starts its own writer. Lines still
             # pending in the parent at the fork are the parent's to write, not the child's as well.
             self._pending.clear()
             self._writer_pid = os.getpid()
