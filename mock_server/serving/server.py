@@ -21,10 +21,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from granian._granian import SocketHolder
 from granian.constants import Interfaces, Loops
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
-from granian.net import SocketHolder
 from granian.server.mp import MPServer
 
 from .bridge import RsgiBridge
@@ -103,7 +103,7 @@ class MockServer:
                 header_read_timeout=int(self.limits.header_timeout * 1000),
                 max_buffer_size=self.limits.parser_buffer,
             ),
-            log_level=LogLevels.warning,
+            log_level=LogLevels.error,  # not its advice on worker counts; its errors (a worker crashing) show
             workers_kill_timeout=SHUTDOWN_GRACE_SECONDS,
             announce=_announce,
         )
