@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from jsonschema import Draft202012Validator, ValidationError, validators
@@ -309,7 +309,10 @@ def _ecma_pattern_keyword(validator: Any, pattern: str, instance: Any, schema: A
 
 
 # Draft 2020-12 with its `pattern` keyword read as ECMA-262 reads it (see ecma_pattern).
-EcmaValidator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern_keyword})
+EcmaValidator = cast(
+    "type[Draft202012Validator]",
+    validators.extend(Draft202012Validator, {"pattern": _ecma_pattern_keyword}),  # type: ignore[no-untyped-call]
+)
 
 
 @dataclass
