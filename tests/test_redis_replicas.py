@@ -183,3 +183,13 @@ def test_the_suite_fails_a_redis_backed_replica_with_a_fault(
         status, _, journal = tested.call("GET", "/__mock/requests")
     assert run.code == 1 and run.failed, run.output
     assert status == 200 and any(entry["status"] == 500 for entry in journal["requests"]), "no injected 500 seen"
+
+
+def test_two_replicas_draw_from_one_rate_limit_bucket_per_key(redis_server: RedisServer, redis_prefix: str) -> None:
+    args = ("--store", redis_server.url, "--redis-prefix", redis_prefix, "--rate-limit", "4/min")
+    with fleet(2, *args) as replicas:
+        unknown = instance_doc(1, prefix="e")  # never created: 404 while the bucket has tokens
+        statuses = [replicas[n % 2].discard(unknown)[0] for n in range(6)]
+        other_key = replicas[1].discard(unknown, key="sk_test_readonly")[0]
+    assert statuses == [404] * 4 + [429] * 2  # a burst of 4 for the fleet, not 4 per replica
+    assert other_key == 403  # another key, another bucket
