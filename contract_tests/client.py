@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from schemathesis import Case, Response
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import CustomFailure, FailureGroup
 from schemathesis.specs.openapi.checks import (
@@ -59,7 +60,7 @@ class GatedSession(requests.Session):
 
     before_send: Callable[[], Any] | None = None
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         gate, self.before_send = self.before_send, None
         if gate is not None:
             gate()
@@ -93,6 +94,7 @@ def retry_delay(response: Any, attempt: int) -> float:
     value = response.headers.get("Retry-After") or response.headers.get("retry-after")
     value = value[0] if isinstance(value, list) and value else value
     if isinstance(value, str) and value.strip():
+        seconds: float | None
         try:
             seconds = float(value)
         except ValueError:
@@ -102,15 +104,15 @@ def retry_delay(response: Any, attempt: int) -> float:
                 seconds = None
         if seconds is not None:
             return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
-    return min(BACKOFF_SECONDS * 2**attempt, 2.0)
+    return min(BACKOFF_SECONDS * 2.0**attempt, 2.0)
 
 
 @dataclass
 class Exchange:
     """One request and its answer (after any 429s, which were checked and are counted)."""
 
-    case: Any
-    response: Any
+    case: Case[Any]
+    response: Response
     base_url: str
     throttled: int = 0  # 429s answered before this response
 
@@ -151,8 +153,8 @@ def typed(failures: FailureGroup, request: str, response: str, rule_id: str = "s
         text = inner.message if isinstance(inner, ContractViolation) else f"{failure.title}: {failure.message}"
         messages.append(" ".join(text.split()) if len(failures.exceptions) > 1 else text)
     message = "; ".join(messages)
-    ours = [f.exception for f in failures.exceptions if isinstance(f, CustomFailure)]
-    ours = [e for e in ours if isinstance(e, ContractViolation)]
+    raised = [f.exception for f in failures.exceptions if isinstance(f, CustomFailure)]
+    ours = [e for e in raised if isinstance(e, ContractViolation)]
     if ours and rule_id == "spec":
         return type(ours[0])(ours[0].rule.id, message, request=request, response=response)
     return violation(rule_id, message, request=request, response=response)

@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -26,15 +26,21 @@ from .report import TestOutcome, as_json, markdown, text_table, verdicts, write_
 from .settings import DEFAULT_EXAMPLES, DEFAULT_PARALLEL, DEFAULT_SHRINK_SECONDS, SuiteSettings, activate, active
 from .violations import ContractViolation
 
+if TYPE_CHECKING:  # imported where used: the plugin loads in every pytest run of the venv
+    from .client import DiscardClient
+    from .ids import InstanceIds
+    from .provisioning import Provisioner
+    from .target import Target
+
 
 @dataclass
 class RunState:
     """Everything the plugin keeps for one pytest run (in `config.stash`)."""
 
-    settings: SuiteSettings | None = None
-    settings_error: pytest.UsageError | None = None
+    settings: SuiteSettings
+    settings_error: pytest.UsageError | None = None  # then `settings` are the defaults
     collected: bool = False  # the run collected contract tests (and is not an xdist worker)
-    target: Any = None  # a `target.Target`, once resolved
+    target: Target | None = None  # once resolved
     record: RunRecord = field(default_factory=RunRecord)
     outcomes: list[TestOutcome] = field(default_factory=list)
     previous: SuiteSettings | None = None  # an enclosing run's (pytester), given back at the end
@@ -136,13 +142,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "inferred: rests on a rule CONTRACT.md marks inferred; deselect with -m 'not inferred'",
     )
     config.addinivalue_line("markers", "contract_rule(*ids): the CONTRACT.md rules a contract test proves")
-    state = RunState(previous=active())
-    config.stash[STATE] = state
     try:
-        state.settings = _read_settings(config)
+        state = RunState(settings=_read_settings(config), previous=active())
     except pytest.UsageError as exc:  # only an error if this run turns out to be a contract run
-        state.settings_error = exc
-        state.settings = SuiteSettings(seed=0)
+        state = RunState(settings=SuiteSettings(seed=0), settings_error=exc, previous=active())
+    config.stash[STATE] = state
     activate(state.settings)  # test modules build their schema from it at import
 
 
@@ -277,7 +281,7 @@ def _run_line(config: pytest.Config) -> str:
     return f"contract suite: target {target}; seed {seed} (replay with --contract-seed {seed})"
 
 
-def _resolve_target(config: pytest.Config) -> Any:
+def _resolve_target(config: pytest.Config) -> Target:
     """The given base URL (a loopback discard-mock gets its defaults), or the bundled mock, started now
     and stopped when pytest ends."""
     from .target import MockProcess, Target, is_local_discard_mock
@@ -305,7 +309,7 @@ def _resolve_target(config: pytest.Config) -> Any:
 
 
 @pytest.fixture(scope="session")
-def contract_target(request: pytest.FixtureRequest) -> Any:
+def contract_target(request: pytest.FixtureRequest) -> Target:
     """The server under test, with the keys and data sources it was given."""
     state = request.config.stash[STATE]
     if state.target is None:  # an xdist worker, or a run that skipped the preflight
@@ -314,7 +318,7 @@ def contract_target(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture(scope="session")
-def discard_client(request: pytest.FixtureRequest, contract_target: Any) -> Any:
+def discard_client(request: pytest.FixtureRequest, contract_target: Target) -> DiscardClient:
     """Sends discards to the target; its default key is --api-key. Its 429s are checked, then retried."""
     from .client import DiscardClient, http_session
     from .schema import contract_schema
@@ -325,14 +329,14 @@ def discard_client(request: pytest.FixtureRequest, contract_target: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def api_key(contract_target: Any) -> str:
+def api_key(contract_target: Target) -> str:
     if not contract_target.api_key:
         pytest.skip("needs a key with campaigns:execute: pass --api-key KEY (env CONTRACT_API_KEY)")
     return contract_target.api_key
 
 
 @pytest.fixture(scope="session")
-def key_without_permission(contract_target: Any) -> str:
+def key_without_permission(contract_target: Target) -> str:
     if not contract_target.api_key_without_permission:
         pytest.skip(
             "needs a valid key that lacks campaigns:execute: pass --api-key-without-permission KEY "
@@ -342,7 +346,7 @@ def key_without_permission(contract_target: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def provisioner(request: pytest.FixtureRequest, contract_target: Any) -> Iterator[Any]:
+def provisioner(request: pytest.FixtureRequest, contract_target: Target) -> Iterator[Provisioner]:
     """Gives out the instances this run may discard, and nothing else."""
     from .client import http_session
     from .provisioning import (
@@ -355,7 +359,7 @@ def provisioner(request: pytest.FixtureRequest, contract_target: Any) -> Iterato
     try:
         if contract_target.state_setup_url:
             headers = state_headers(request.config)
-            source: Any = StateSetupProvisioner(contract_target.state_setup_url, http_session, headers)
+            source: Provisioner = StateSetupProvisioner(contract_target.state_setup_url, http_session, headers)
         elif contract_target.fixtures_file:
             source = FixturesFileProvisioner(contract_target.fixtures_file)
         else:
@@ -367,11 +371,11 @@ def provisioner(request: pytest.FixtureRequest, contract_target: Any) -> Iterato
 
 
 @pytest.fixture
-def pending_instance(provisioner: Any, api_key: str) -> Any:
+def pending_instance(provisioner: Provisioner, api_key: str) -> InstanceIds:
     """A fresh instance pending approval, for this test alone."""
     return provisioner.pending()
 
 
 @pytest.fixture
-def not_pending_instance(provisioner: Any, api_key: str) -> Any:
+def not_pending_instance(provisioner: Provisioner, api_key: str) -> InstanceIds:
     return provisioner.not_pending()

@@ -41,7 +41,7 @@ def _bodies(other: Any) -> dict[str, dict[str, Any]]:
 )
 def test_a_body_never_discards_or_edits_another_instance(
     discard_client: DiscardClient, provisioner: Any, api_key: str, kind: str
-):
+) -> None:
     target, bystander = provisioner.pending(), provisioner.pending()
     request = dict(_bodies(bystander)[kind])
     headers = {**discard_client.bearer(), **request.pop("headers", {})}

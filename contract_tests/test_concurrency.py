@@ -28,7 +28,7 @@ ROUNDS = 3
 @pytest.mark.contract_rule("concurrent")
 def test_parallel_discards_of_one_instance_succeed_exactly_once(
     discard_client: DiscardClient, provisioner: Any, api_key: str
-):
+) -> None:
     parallel = active().parallel
     clients = [discard_client.fork() for _ in range(parallel)]
     with ThreadPoolExecutor(parallel) as pool:

@@ -50,7 +50,7 @@ def case_policy(api_key: str, provisioner: Any) -> CasePolicy:
 
 
 @pytest.mark.contract_rule("spec", "envelope", "check-order", "discard-200", "rate-limit")
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]  # Schemathesis annotates it as a bare Callable
 @settings(report_multiple_bugs=False)  # the first failure, shrunk: a red gate should be quick to read
 def test_every_answer_keeps_the_contract(case: Any, discard_client: DiscardClient, case_policy: CasePolicy) -> None:
     positive = case.meta is None or not case.meta.generation.mode.is_negative

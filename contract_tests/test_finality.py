@@ -21,7 +21,7 @@ MIN_AGE_SECONDS = 2.0
 
 @pytest.mark.inferred
 @pytest.mark.contract_rule("final")
-def test_every_discard_is_still_final_at_the_end_of_the_run(discard_client: DiscardClient):
+def test_every_discard_is_still_final_at_the_end_of_the_run(discard_client: DiscardClient) -> None:
     discarded = discard_client.record.discarded_paths()
     if not discarded:
         pytest.skip(

@@ -23,7 +23,7 @@ MALFORMED = {
 @pytest.mark.parametrize("name,value", MALFORMED.values(), ids=MALFORMED.keys())
 def test_a_malformed_id_is_refused_with_an_error_envelope(
     discard_client: DiscardClient, pending_instance: InstanceIds, name: str, value: str
-):
+) -> None:
     refused = discard_client.discard(pending_instance.path(**{name: value}))
     expect_status(refused, {400, 404}, "input-validation", f"a discard with a malformed {name} {value!r}")
     expect_unchanged(discard_client, pending_instance, after=refused)
@@ -32,7 +32,7 @@ def test_a_malformed_id_is_refused_with_an_error_envelope(
 @pytest.mark.contract_rule("input-validation", "rejected-unchanged")
 def test_a_malformed_account_group_is_refused_with_an_error_envelope(
     discard_client: DiscardClient, pending_instance: InstanceIds
-):
+) -> None:
     refused = discard_client.discard(pending_instance.path(accountGroupId="no spaces allowed!"))
     # A server that checks no format sees an account group the key cannot access: 403 or 404 too.
     expect_status(refused, {400, 403, 404}, "input-validation", "a discard with a malformed accountGroupId")

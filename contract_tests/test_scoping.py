@@ -12,21 +12,23 @@ from .outcomes import expect_status, expect_unchanged
 
 
 @pytest.mark.contract_rule("scope-404", "rejected-unchanged")
-def test_an_unknown_instance_is_not_found(discard_client: DiscardClient, pending_instance: InstanceIds):
+def test_an_unknown_instance_is_not_found(discard_client: DiscardClient, pending_instance: InstanceIds) -> None:
     refused = discard_client.discard(pending_instance.path(workflowInstanceId=nonexistent_object_id()))
     expect_status(refused, {404}, "scope-404", "a discard of an unknown instance")
     expect_unchanged(discard_client, pending_instance, after=refused)
 
 
 @pytest.mark.contract_rule("scope-404", "rejected-unchanged")
-def test_an_unknown_campaign_is_not_found(discard_client: DiscardClient, pending_instance: InstanceIds):
+def test_an_unknown_campaign_is_not_found(discard_client: DiscardClient, pending_instance: InstanceIds) -> None:
     refused = discard_client.discard(pending_instance.path(campaignId=nonexistent_object_id()))
     expect_status(refused, {404}, "scope-404", "a discard of an instance under an unknown campaign")
     expect_unchanged(discard_client, pending_instance, after=refused)
 
 
 @pytest.mark.contract_rule("scope-404", "rejected-unchanged")
-def test_an_instance_of_another_campaign_is_not_found(discard_client: DiscardClient, provisioner: Any, api_key: str):
+def test_an_instance_of_another_campaign_is_not_found(
+    discard_client: DiscardClient, provisioner: Any, api_key: str
+) -> None:
     instance, other = provisioner.pending(), provisioner.pending()
     if instance.campaign_id == other.campaign_id:
         pytest.skip("the two provisioned instances share a campaign, so neither lies in another one")
@@ -39,7 +41,7 @@ def test_an_instance_of_another_campaign_is_not_found(discard_client: DiscardCli
 @pytest.mark.contract_rule("account-group", "rejected-unchanged")
 def test_an_unknown_or_inaccessible_account_group_is_refused(
     discard_client: DiscardClient, pending_instance: InstanceIds
-):
+) -> None:
     refused = discard_client.discard(pending_instance.path(accountGroupId=nonexistent_account_group_id()))
     expect_status(refused, {403, 404}, "account-group", "a discard in an account group the key cannot access")
     expect_unchanged(discard_client, pending_instance, after=refused)

@@ -21,7 +21,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precon
 from .client import DiscardClient
 from .ids import InstanceIds, nonexistent_account_group_id, nonexistent_object_id
 from .outcomes import expect_discarded, expect_status
-from .provisioning import NOT_PENDING_STATUSES
+from .provisioning import NOT_PENDING_STATUSES, Provisioner
 from .settings import active
 from .violations import violation
 
@@ -34,7 +34,7 @@ class DiscardStateMachine(RuleBasedStateMachine):
     """Set up per run by `test_discard_state_machine`, which binds the target."""
 
     client: DiscardClient
-    provisioner: Any
+    provisioner: Provisioner
     key_without_permission: str | None = None
 
     instances = Bundle("instances")
