@@ -12,6 +12,7 @@ each correct server gets one full run.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -50,8 +51,11 @@ class Run:
     output: str
 
 
-def run_suite(base_url: str, workdir: Path, *extra: str, examples: str = EXAMPLES) -> Run:
-    """Runs `pytest --pyargs contract_tests` against `base_url`, as a user would."""
+def run_suite(
+    base_url: str, workdir: Path, *extra: str, examples: str = EXAMPLES, env: dict[str, str] | None = None
+) -> Run:
+    """Runs `pytest --pyargs contract_tests` against `base_url`, as a user would (never into
+    this job's own GitHub step summary)."""
     report = workdir / "junit.xml"
     command = [
         sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-p", "no:cacheprovider", "-q",
@@ -59,7 +63,8 @@ def run_suite(base_url: str, workdir: Path, *extra: str, examples: str = EXAMPLE
         "--api-key-without-permission=sk_test_readonly", f"--state-setup-url={base_url}/__mock/provider-states",
         f"--contract-examples={examples}", "--contract-no-shrink", *extra,
     ]  # fmt: skip
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)
+    environment = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"} | (env or {})
+    done = subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=300)
     output = done.stdout[-6000:] + done.stderr[-2000:]
     if not report.exists():
         return Run(done.returncode, {}, 0, [], output)
@@ -83,14 +88,17 @@ def run_suite(base_url: str, workdir: Path, *extra: str, examples: str = EXAMPLE
 def test_the_suite_fails_a_mock_with_a_bug_in_the_test_meant_to_catch_it(bug: str, tmp_path: Path) -> None:
     variant = BROKEN[bug]
     selected = " or ".join((*variant.catchers, *variant.also_run))
+    report = tmp_path / "report.json"
     with served(variant.inject) as mock:
-        run = run_suite(mock.base_url, tmp_path, "-k", selected)
+        run = run_suite(mock.base_url, tmp_path, "-k", selected, f"--contract-report={report}")
     assert run.code == 1, f"the suite should fail on '{bug}' (exit 1), exited {run.code}:\n{run.output}"
     for catcher in variant.catchers:
         assert run.failed.get(catcher) == variant.rule, (
             f"'{bug}' should fail {catcher} with a violation of rule {variant.rule!r}; "
             f"failed: {run.failed}\n{run.output}"
         )
+    verdicts = {r["id"]: r["verdict"] for r in json.loads(report.read_text())["rules"]}
+    assert verdicts[variant.rule] == "failed", verdicts
 
 
 def _in_one_run(*injectors: Callable[[Flask], None]) -> Callable[[Flask], None]:
@@ -145,10 +153,13 @@ def test_the_inferred_marker_is_what_separates_an_approved_action(tmp_path: Path
 
 
 def test_the_four_worker_sqlite_mock_passes_and_the_report_lists_every_rule(tmp_path: Path) -> None:
-    """The shared setup a team runs: gunicorn's processes on one SQLite file."""
+    """The shared setup a team runs: gunicorn's processes on one SQLite file; on CI, the job summary."""
     report = tmp_path / "report.json"
+    summary = tmp_path / "step-summary.md"
     with served_process("--quiet", "--workers", "4", "--store", f"sqlite:{tmp_path / 'mock.db'}") as mock:
-        run = run_suite(mock.base_url, tmp_path, f"--contract-report={report}")
+        run = run_suite(
+            mock.base_url, tmp_path, f"--contract-report={report}", env={"GITHUB_STEP_SUMMARY": str(summary)}
+        )
     assert run.code == 0 and not run.failed and not run.skipped, run.output
     doc = json.loads(report.read_text())
     assert doc["target"] == mock.base_url and isinstance(doc["seed"], int)
@@ -158,6 +169,8 @@ def test_the_four_worker_sqlite_mock_passes_and_the_report_lists_every_rule(tmp_
     # Only the 429 rule may go unproven: this target never throttles.
     assert {k for k, v in verdicts.items() if v != "passed"} <= {"rate-limit"}, doc["rules"]
     assert doc["statuses"].get("200", 0) > 0 and doc["statuses"].get("409", 0) > 0, doc["statuses"]
+    markdown = summary.read_text()
+    assert "| rule | title | verdict | why |" in markdown and markdown.count("✅ passed") == len(RULES) - 1, markdown
 
 
 def test_the_report_fails_the_broken_rule_and_a_fault_is_a_spec_violation(tmp_path: Path) -> None:
