@@ -77,12 +77,12 @@ def expect_unchanged(client: DiscardClient, instance: InstanceIds, after: Exchan
     expected = 200 if pending else 409
     if follow_up.status != expected:
         state = "pending" if pending else "not pending"
-        throttled = after.throttled or follow_up.throttled
-        rule_id = "rate-limit" if throttled and pending and follow_up.status == 409 else None
+        throttled = after.throttled + follow_up.throttled
+        note = f" ({throttled} x 429 came first; if the target processed one, that is the change)" if throttled else ""
         raise violation(
-            rule_id or "rejected-unchanged",
+            "rejected-unchanged",
             f"a rejected request ({after.status}) must change nothing, but afterwards a discard of the {state} "
-            f"instance {instance} got {follow_up.status}, not {expected}."
+            f"instance {instance} got {follow_up.status}, not {expected}{note}."
             f"\nThe rejected request:{after.explain()}\nThe follow-up:",
             **_shown(follow_up),
         )
