@@ -46,11 +46,15 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            if isinstance(record.args, tuple):  # what a client sent (a %0a in a path) never starts a line of its own
+            line = self.format(record)
+            if not line.isprintable() and isinstance(record.args, tuple):
+                # What a client sent (a %0a in a path) never starts a line of its own: the arguments are
+                # escaped and the line formatted again (rare: the check above is one pass in C).
                 record.args = tuple(
                     one_line(arg) if isinstance(arg, str) and not arg.isprintable() else arg for arg in record.args
                 )
-            line = self.format(record) + self.terminator
+                line = self.format(record)
+            line += self.terminator
         except Exception:
             self.handleError(record)
             return
