@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -88,3 +90,12 @@ def test_a_non_ascii_token_matches_when_sent_as_utf8() -> None:
     assert client.get("/__mock/faults", headers={"Authorization": f"Bearer {as_received}"}).status_code == 200
     # Its Latin-1 bytes are other bytes: not the token.
     assert client.get("/__mock/faults", headers={"X-Mock-Control-Token": "tökén-ß"}).status_code == 401
+
+
+def test_a_non_ascii_token_over_the_wire_is_sent_percent_encoded() -> None:
+    """The server reads ASCII header values only: raw UTF-8 gets a 400 naming the header, never a silent 401."""
+    with served("--quiet", "--control-token", "tökén-ß") as mock:
+        encoded = quote("tökén-ß", safe="")
+        assert mock.call("GET", "/__mock/faults", headers={"X-Mock-Control-Token": encoded})[0] == 200
+        assert mock.call("GET", "/__mock/faults", headers={"Authorization": f"Bearer {encoded}"})[0] == 200
+        assert mock.call("GET", "/__mock/faults", headers={"X-Mock-Control-Token": "wrong%20token"})[0] == 401

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Collection
+from urllib.parse import unquote_to_bytes
 
 from flask import request
 
@@ -31,9 +32,7 @@ def control_token_guard(token: str, prefix: str, readable: Collection[str] = ())
         if request.method in ("GET", "HEAD") and path in readable:
             return
         presented = _presented_token()
-        # WSGI gives header values as the bytes received, one character per byte (Latin-1): those bytes
-        # are compared with the token's UTF-8, so a non-ASCII token matches when sent as UTF-8.
-        if presented is None or not hmac.compare_digest(_received_bytes(presented), expected):
+        if presented is None or not _matches(presented, expected):
             raise ApiError(
                 401,
                 f"The control API needs its token: send 'Authorization: Bearer <token>' or '{TOKEN_HEADER}: <token>'.",
@@ -42,6 +41,20 @@ def control_token_guard(token: str, prefix: str, readable: Collection[str] = ())
             )
 
     return guard
+
+
+def _matches(presented: str, expected: bytes) -> bool:
+    """The token as sent, or percent-encoded (RFC 3986), against the token's UTF-8 bytes.
+
+    WSGI gives header values as the bytes received, one character per byte (Latin-1), so a
+    non-ASCII token matches when sent as UTF-8. The HTTP server reads ASCII header values only
+    (it answers 400 for others), so over the wire a non-ASCII token is sent percent-encoded:
+    `t%C3%B6k%C3%A9n` for `tökén`.
+    """
+    received = _received_bytes(presented)
+    as_sent = hmac.compare_digest(received, expected)
+    decoded = hmac.compare_digest(unquote_to_bytes(received), expected) if b"%" in received else False
+    return as_sent or decoded
 
 
 def _received_bytes(value: str) -> bytes:
