@@ -90,7 +90,7 @@ class MockProcess:
 
     The one launcher of a served mock, for the suite's bundled mock and the
     project's own tests. The child runs in its own session (process group), so a
-    stop or a kill reaches gunicorn's master and workers at once and never leaves
+    stop or a kill reaches the server's main process and workers at once and never leaves
     a worker behind. Its stderr is read on a thread (the pipe never fills) and
     every line is kept, so a caller can wait for a log line.
     """
@@ -158,9 +158,9 @@ class MockProcess:
                 self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        """gunicorn's quick shutdown (SIGINT), then SIGKILL for anything still there.
+        """The server's shutdown (SIGINT, as Ctrl-C), then SIGKILL for anything still there.
 
-        A graceful one (SIGTERM) waits out keep-alive connections for seconds.
+        It stops its workers, giving a busy one a few seconds.
         """
         if self.process is not None and self.process.poll() is None:
             self._signal_group(signal.SIGINT)

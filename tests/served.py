@@ -1,7 +1,7 @@
 """Real `discard-mock serve` processes on free loopback ports, for the tests that need HTTP on the wire.
 
 The launcher is the contract suite's (`contract_tests.target.MockProcess`): its
-own process group, so a test can SIGKILL the gunicorn master and its workers at
+own process group, so a test can SIGKILL the server's main process and its workers at
 once, as a crash would, and every stderr line kept for tests that look for the
 per-request log lines. This adds the HTTP helpers the tests use.
 """
@@ -37,7 +37,7 @@ class MockProcess(ServedMock):
         return self.base_url + path
 
     def worker_pids(self) -> list[int]:
-        """The gunicorn master's children (Linux /proc)."""
+        """The server's worker processes: its main process's children (Linux /proc)."""
         children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
         return [int(pid) for pid in children]
 

@@ -153,7 +153,7 @@ def test_the_inferred_marker_is_what_separates_an_approved_action(tmp_path: Path
 
 
 def test_the_four_worker_sqlite_mock_passes_and_the_report_lists_every_rule(tmp_path: Path) -> None:
-    """The shared setup a team runs: gunicorn's processes on one SQLite file; on CI, the job summary."""
+    """The shared setup a team runs: several worker processes on one SQLite file; on CI, the job summary."""
     report = tmp_path / "report.json"
     summary = tmp_path / "step-summary.md"
     with served_process("--quiet", "--workers", "4", "--store", f"sqlite:{tmp_path / 'mock.db'}") as mock:

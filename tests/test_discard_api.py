@@ -308,7 +308,7 @@ def test_any_body_is_400_and_changes_nothing(
 
 
 def test_a_chunked_body_is_400_and_changes_nothing(client: FlaskClient, snapshot: Snapshot) -> None:
-    """As gunicorn hands it over: already de-chunked, with wsgi.input_terminated set."""
+    """As the server hands it over: already de-chunked, with wsgi.input_terminated set."""
     before = snapshot()
     response = client.post(
         discard_path(),

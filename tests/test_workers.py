@@ -1,4 +1,4 @@
-"""Several gunicorn worker processes on one SQLite store (`serve --workers N --store sqlite:PATH`)."""
+"""Several worker processes on one SQLite store (`serve --workers N --store sqlite:PATH`)."""
 
 from __future__ import annotations
 

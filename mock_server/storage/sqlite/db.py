@@ -1,6 +1,6 @@
 """One SQLite file shared by every worker process: connections and transactions.
 
-gunicorn builds the app in its master process and then forks the workers. A
+The server builds the app in its main process and then forks the workers. A
 SQLite connection must never cross a fork, so connections are opened lazily,
 one per thread of each process, and a connection inherited from a parent is
 left alone (never used, never closed: closing it in the child could drop the
