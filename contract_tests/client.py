@@ -61,6 +61,8 @@ class GatedSession(requests.Session):
     before_send: Callable[[], Any] | None = None
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+
+        __tracebackhide__ = True  # failures point at the test, not at this helper
         gate, self.before_send = self.before_send, None
         if gate is not None:
             gate()
@@ -224,6 +226,8 @@ class DiscardClient:
         return exchange
 
     def _validate(self, case: Any, response: Any, sent: dict[str, str], checks: Iterable[Any], **kw: str) -> None:
+
+        __tracebackhide__ = True  # failures point at the test, not at this helper
         try:
             case.validate_response(
                 response,
@@ -238,6 +242,8 @@ class DiscardClient:
     def post_off_the_spec(self, path: str) -> Any:
         """A POST to a path the spec does not have (an unknown route): its 429s are
         checked against the envelope and retried like the discards'."""
+
+        __tracebackhide__ = True  # failures point at the test, not at this helper
         url = self.base_url + path
         attempt = 0
         while True:
@@ -264,4 +270,6 @@ class DiscardClient:
         checks: Iterable[Any] = CONFORMANCE_CHECKS,
         **kwargs: Any,
     ) -> Exchange:
+
+        __tracebackhide__ = True  # failures point at the test, not at this helper
         return self.send(self.case(path), headers=headers, checks=checks, **kwargs)

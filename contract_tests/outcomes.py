@@ -22,6 +22,8 @@ def expect_status(exchange: Exchange, allowed: Collection[int], rule_id: str, wh
     already processed (a 409 where the rule wanted a 200) breaks the 429 rule:
     the throttled attempt changed something.
     """
+
+    __tracebackhide__ = True  # failures point at the test, not at this helper
     if exchange.status in allowed:
         return
     expected = " or ".join(map(str, sorted(allowed)))
@@ -38,6 +40,8 @@ def expect_status(exchange: Exchange, allowed: Collection[int], rule_id: str, wh
 
 def expect_discarded(exchange: Exchange, instance: InstanceIds) -> None:
     """200, describing exactly that instance, its approval gate closed and nothing 'completed'."""
+
+    __tracebackhide__ = True  # failures point at the test, not at this helper
     expect_status(exchange, {200}, "discard-200", f"a discard of pending instance {instance}")
     data = exchange.data
     lead = data.get("leadStatus") or {}
@@ -56,6 +60,8 @@ def expect_discarded(exchange: Exchange, instance: InstanceIds) -> None:
 
 def expect_discard_details(exchange: Exchange) -> None:
     """The inferred details of a 200: action 'discarded', stopped, CONTENT_DISCARDED."""
+
+    __tracebackhide__ = True  # failures point at the test, not at this helper
     data = exchange.data
     lead = data.get("leadStatus") or {}
     got = (data.get("action"), lead.get("workflowStatus"), lead.get("workflowStopReason"))
@@ -73,6 +79,8 @@ def expect_unchanged(client: DiscardClient, instance: InstanceIds, after: Exchan
 
     It must still succeed on a pending instance, and still be a 409 on one that is not.
     """
+
+    __tracebackhide__ = True  # failures point at the test, not at this helper
     follow_up = client.discard(instance.path())
     expected = 200 if pending else 409
     if follow_up.status != expected:
