@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from contract_tests.client import MAX_429_RETRIES, http_session
+from contract_tests.provisioning import NOT_PENDING, PENDING, StateSetupProvisioner
 
 from .contract_variants import served
 
@@ -54,3 +57,29 @@ def test_a_server_error_is_never_retried() -> None:
         with answering([status, 200]) as (url, requests_seen):
             response = http_session().post(url, timeout=10)
             assert (response.status_code, requests_seen()) == (status, 1)
+
+
+def test_each_setup_is_torn_down_with_the_ids_it_returned_merged_into_params() -> None:
+    """CONTRACT.md: one teardown per setup, same state, the IDs in `params`, so a target can delete them."""
+    app = Flask(__name__)
+    calls: list[dict[str, Any]] = []
+    ids = itertools.count()
+
+    @app.post("/states")
+    def states() -> Response:
+        body = request.get_json()
+        calls.append(body)
+        n = next(ids)
+        made = {"accountGroupId": "g", "campaignId": f"c{n}", "workflowInstanceId": f"w{n}", "leadId": f"l{n}"}
+        return Response(json.dumps(made), 201, mimetype="application/json")
+
+    with served(app=app) as server:
+        provisioner = StateSetupProvisioner(server.base_url + "/states", http_session)
+        pending = provisioner.pending()
+        not_pending = provisioner.not_pending("completed")
+        provisioner.close()
+    teardowns = [c for c in calls if c["action"] == "teardown"]
+    assert [(t["state"], t["params"]) for t in teardowns] == [
+        (PENDING, pending.as_json()),
+        (NOT_PENDING, {"workflowStatus": "completed", **not_pending.as_json()}),
+    ]
