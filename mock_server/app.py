@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from typing import Any
 
@@ -29,9 +29,20 @@ from .storage import FaultRegistry, Storage, StoreUnavailable, open_storage
 log = logging.getLogger("discard_mock")
 
 
+class MockFlask(Flask):
+    """Flask, without its check on every call of every hook and view of whether it is a coroutine.
+
+    None of the mock's is: the check (inspect, seven times a request) was a
+    few percent of an answer's time.
+    """
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        return func
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """A mock app. Raises DataFileError, StoreOpenError or ConfigError for settings it cannot use."""
-    app = Flask(__name__)
+    app = MockFlask(__name__)
     app.url_map.merge_slashes = False  # '//' is an unknown path (404), not a redirect to another path
     app.config.from_mapping(DEFAULTS)
     app.config.from_mapping(config or {})

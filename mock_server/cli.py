@@ -18,7 +18,7 @@ from .context import EXTENSION_KEY
 from .control import PREFIX as CONTROL_PREFIX
 from .seed import DataFileError
 from .serving.limits import ServeLimits
-from .serving.log_writer import BatchedStreamHandler
+from .serving.log_writer import BatchedStreamHandler, LineFormatter
 from .storage import ENGINES, MEMORY, REDIS_SCHEMES, StoreOpenError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -261,11 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.error_status is not None and args.error_rate is None:
         parser.error("--error-status goes with --error-rate")
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(asctime)s %(message)s",
-        handlers=[BatchedStreamHandler(sys.stderr)],
-    )
+    handler = BatchedStreamHandler(sys.stderr)
+    handler.setFormatter(LineFormatter())
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, handlers=[handler])
     _lighter_log_records()
     try:
         app = create_app(
