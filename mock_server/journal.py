@@ -14,6 +14,8 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from .serving.log_writer import info_lines
+
 log = logging.getLogger("discard_mock")
 
 REDACTED = "[redacted]"
@@ -193,6 +195,8 @@ _BODY_FIELDS_AS_HTTP = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 def init_app(app: Flask, journal: RequestJournal, *, skip_prefix: str) -> None:
     """Times every request; records those outside `skip_prefix` (the control API) and logs one line for each."""
 
+    log_line = info_lines(log)
+
     @app.before_request
     def start_clock() -> None:
         g.started = time.perf_counter()
@@ -219,5 +223,5 @@ def init_app(app: Flask, journal: RequestJournal, *, skip_prefix: str) -> None:
                     "responseBody": b"" if response.is_streamed else response.get_data(),
                 }
             )
-        log.info("%s %s %d %.1fms %s", method, path, status, elapsed_ms, trace_id)
+        log_line("%s %s %d %.1fms %s", method, path, status, elapsed_ms, trace_id)
         return response
