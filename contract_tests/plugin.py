@@ -226,12 +226,16 @@ def _rules_of(item: pytest.Item) -> tuple[str, ...]:
     return tuple(rule_id for mark in item.iter_markers("contract_rule") for rule_id in mark.args)
 
 
-def _broken_rules(error: BaseException) -> tuple[str, ...]:
+def _broken_rules(error: BaseException | None, depth: int = 0) -> tuple[str, ...]:
+    """The rules a failure names: its own, its group's, or (for Hypothesis' flaky-replay
+    errors, which wrap what the target did) those of its cause or context."""
+    if error is None or depth > 5:
+        return ()
     if isinstance(error, ContractViolation):
         return (error.rule.id,)
     if isinstance(error, BaseExceptionGroup):
-        return tuple(dict.fromkeys(r for e in error.exceptions for r in _broken_rules(e)))
-    return ()
+        return tuple(dict.fromkeys(r for e in error.exceptions for r in _broken_rules(e, depth + 1)))
+    return _broken_rules(error.__cause__ or error.__context__, depth + 1)
 
 
 @pytest.hookimpl(wrapper=True)

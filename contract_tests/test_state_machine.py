@@ -9,8 +9,10 @@ discard, which must succeed exactly for the instances the model holds pending.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import hypothesis.strategies as st
@@ -23,11 +25,27 @@ from .ids import InstanceIds, nonexistent_account_group_id, nonexistent_object_i
 from .outcomes import expect_discarded, expect_status
 from .provisioning import NOT_PENDING_STATUSES, Provisioner
 from .settings import active
-from .violations import violation
+from .violations import ContractViolation, violation
 
 PENDING, DISCARDED, NOT_PENDING = "pending", "discarded", "not pending"
 MAX_INSTANCES = 4
 BAD_KEYS = ("", "Bearer ", "Bearer sk_live_contract_unknown_" + secrets.token_hex(6), "Basic Zm9vOmJhcg==")
+
+
+def recorded(step: Callable[..., Any]) -> Callable[..., Any]:
+    """Keeps each violation a step raises on the machine's class, so that when Hypothesis
+    cannot replay a failure against a live target (its state moved on) and reports that
+    instead, the test still fails with the violation the target committed."""
+
+    @functools.wraps(step)
+    def run(self: DiscardStateMachine, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return step(self, *args, **kwargs)
+        except ContractViolation as violation_seen:
+            type(self).violations.append(violation_seen)
+            raise
+
+    return run
 
 
 class DiscardStateMachine(RuleBasedStateMachine):
@@ -36,6 +54,7 @@ class DiscardStateMachine(RuleBasedStateMachine):
     client: DiscardClient
     provisioner: Provisioner
     key_without_permission: str | None = None
+    violations: list[ContractViolation]
 
     instances = Bundle("instances")
 
@@ -63,6 +82,7 @@ class DiscardStateMachine(RuleBasedStateMachine):
     # Rules that act, predicting the answer from the model.
 
     @rule(instance=instances)
+    @recorded
     def discard(self, instance: InstanceIds) -> None:
         answer = self.client.discard(instance.path())
         if self.model[instance] == PENDING:
@@ -74,22 +94,26 @@ class DiscardStateMachine(RuleBasedStateMachine):
             expect_status(answer, {409}, rule_id, f"a discard of an instance that is {self.model[instance]}")
 
     @rule(instance=instances, other=instances)
+    @recorded
     def discard_under_another_campaign(self, instance: InstanceIds, other: InstanceIds) -> None:
         campaign = other.campaign_id if other.campaign_id != instance.campaign_id else nonexistent_object_id()
         answer = self.client.discard(instance.path(campaignId=campaign))
         expect_status(answer, {404}, "scope-404", "a discard of an instance under another campaign")
 
     @rule(instance=instances)
+    @recorded
     def discard_an_unknown_instance_of_its_campaign(self, instance: InstanceIds) -> None:
         answer = self.client.discard(instance.path(workflowInstanceId=nonexistent_object_id()))
         expect_status(answer, {404}, "scope-404", "a discard of an unknown instance")
 
     @rule(instance=instances)
+    @recorded
     def discard_in_an_inaccessible_account_group(self, instance: InstanceIds) -> None:
         answer = self.client.discard(instance.path(accountGroupId=nonexistent_account_group_id()))
         expect_status(answer, {403, 404}, "account-group", "a discard in an account group the key cannot access")
 
     @rule(instance=instances, authorization=st.sampled_from(BAD_KEYS))
+    @recorded
     def discard_without_a_valid_key(self, instance: InstanceIds, authorization: str) -> None:
         headers = {"Authorization": authorization} if authorization else {}
         answer = self.client.discard(instance.path(), headers=headers)
@@ -97,11 +121,13 @@ class DiscardStateMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.key_without_permission is not None)
     @rule(instance=instances)
+    @recorded
     def discard_without_permission(self, instance: InstanceIds) -> None:
         answer = self.client.discard(instance.path(), headers=self.client.bearer(self.key_without_permission))
         expect_status(answer, {403}, "auth-403", "a discard with a key without campaigns:execute")
 
     @rule(instance=instances, other=instances)
+    @recorded
     def discard_with_a_body_naming_another(self, instance: InstanceIds, other: InstanceIds) -> None:
         body = {"workflowInstanceIds": [other.workflow_instance_id], "campaignId": other.campaign_id}
         answer = self.client.discard(instance.path(), json=body)
@@ -115,11 +141,13 @@ class DiscardStateMachine(RuleBasedStateMachine):
     # What must hold after every step, and at the end.
 
     @invariant()
+    @recorded
     def no_instance_is_discarded_twice(self) -> None:
         twice = [str(i) for i, n in self.successes.items() if n > 1]
         if twice:
             raise violation("repeat-409", f"instances discarded more than once: {twice}")
 
+    @recorded
     def teardown(self) -> None:
         """The target must agree with the model on every instance."""
         for instance, state in self.model.items():
@@ -147,6 +175,7 @@ def test_discard_state_machine(
 ) -> None:
     # With a fixtures file, pending entries run out (then only not-pending ones, which may be reused, remain).
     provisioner.not_pending()  # skips, saying what to pass, when there is no instance at all
+    violations: list[ContractViolation] = []
     machine = type(
         "BoundDiscardStateMachine",
         (DiscardStateMachine,),
@@ -154,18 +183,24 @@ def test_discard_state_machine(
             "client": discard_client,
             "provisioner": provisioner,
             "key_without_permission": contract_target.api_key_without_permission,
+            "violations": violations,
         },
     )
     seed(active().seed)(machine)  # the run's seed replays the machine's programs too
-    run_state_machine_as_test(
-        machine,
-        settings=settings(
-            max_examples=max(active().examples // 4, 3),
-            stateful_step_count=12,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-            phases=[p for p in Phase if active().shrink or p is not Phase.shrink],
-            report_multiple_bugs=False,  # the first bug, shrunk; a red gate should be quick to read
-        ),
-    )
+    try:
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=max(active().examples // 4, 3),
+                stateful_step_count=12,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+                phases=[p for p in Phase if active().shrink or p is not Phase.shrink],
+                report_multiple_bugs=False,  # the first bug, shrunk; a red gate should be quick to read
+            ),
+        )
+    except Exception as failure:
+        if not isinstance(failure, ContractViolation) and violations:
+            raise violations[0] from failure  # e.g. Hypothesis could not replay it: the target moved on
+        raise
