@@ -88,6 +88,11 @@ class UnscopedStore(MemoryInstanceStore):
 RACE_WINDOW_SECONDS = 0.002
 
 
+def _unconditionally(update: ConditionalUpdate) -> ConditionalUpdate:
+    """The same write, with no condition left: what a store that checks separately does."""
+    return ConditionalUpdate(update.workflow_instance_id, {}, dict(update.assign))
+
+
 class RacyStore(MemoryInstanceStore):
     """Checks, then writes up to 2 ms later (a round trip to a database would do): a second
     discard that arrives inside that window also sees a pending instance, and both succeed.
@@ -107,9 +112,8 @@ class RacyStore(MemoryInstanceStore):
         with suppress(threading.BrokenBarrierError):
             self._rendezvous.wait()
         self._rendezvous.reset()
-        updated = update.applied(current)
-        self._by_id[update.workflow_instance_id] = updated
-        return updated, True
+        written, _ = super().update_if(_unconditionally(update))
+        return written, True
 
 
 class DiscardBeforeScopeStore(MemoryInstanceStore):
@@ -119,9 +123,8 @@ class DiscardBeforeScopeStore(MemoryInstanceStore):
         current = self.get(update.workflow_instance_id)
         if current is None or not current.has_pending_approval:
             return super().update_if(update)
-        updated = update.applied(current)
-        self._by_id[update.workflow_instance_id] = updated
-        return updated, update.matches(current)
+        written, _ = super().update_if(_unconditionally(update))
+        return written, update.matches(current)
 
 
 UNDONE_AFTER_SECONDS = 1.0
