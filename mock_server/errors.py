@@ -18,10 +18,12 @@ def init_app(app: Flask, *, path_template: str, cors: bool) -> None:
 
     @app.before_request
     def only_preflights_may_use_options() -> None:
-        is_preflight = cors and "Access-Control-Request-Method" in request.headers
-        if request.method == "OPTIONS" and request.url_rule is not None and not is_preflight:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        if req.method != "OPTIONS" or req.url_rule is None:
+            return
+        if not (cors and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in req.environ):
             # Flask would answer any OPTIONS; only CORS preflights deserve that.
-            raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods or ()))
+            raise MethodNotAllowed(valid_methods=sorted(req.url_rule.methods or ()))
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
