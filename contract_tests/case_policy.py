@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from sonarly_openapi.spec import Spec
+
 from .ids import InstanceIds, nonexistent_account_group_id, nonexistent_object_id
 
 # (rule of CONTRACT.md, statuses it allows); see its "Order of checks".
@@ -100,7 +102,8 @@ class CasePolicy:
         return isinstance(value, str) and check is not None and check(unquote(value))
 
 
-_OBJECT_ID_RUN = re.compile(r"[0-9a-fA-F]{24}")
+# The spec's ObjectId form, unanchored: any run of it inside a longer value.
+_OBJECT_ID_RUN = re.compile(Spec.shipped().schema("ObjectId")["pattern"].removeprefix("^").removesuffix("$"))
 
 
 def _defused(value: object) -> object:

@@ -378,8 +378,3 @@ def provisioner(request: pytest.FixtureRequest, contract_target: Target) -> Iter
 def pending_instance(provisioner: Provisioner, api_key: str) -> InstanceIds:
     """A fresh instance pending approval, for this test alone."""
     return provisioner.pending()
-
-
-@pytest.fixture
-def not_pending_instance(provisioner: Provisioner, api_key: str) -> InstanceIds:
-    return provisioner.not_pending()
