@@ -88,48 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
         "request limits (over them: the error envelope with 408, 413, 414 or 431; see README.md)"
     )
     defaults = ServeLimits()
-    limits.add_argument(
-        "--max-request-line",
-        type=_at_least(256),
-        default=defaults.max_request_line,
-        metavar="BYTES",
-        help="longest request target, path and query (default %(default)s)",
-    )
-    limits.add_argument(
-        "--max-header-field",
-        type=_at_least(256),
-        default=defaults.max_header_field,
-        metavar="BYTES",
-        help="longest header field, name and value (default %(default)s)",
-    )
-    limits.add_argument(
-        "--max-header-bytes",
-        type=_at_least(1024),
-        default=defaults.max_header_bytes,
-        metavar="BYTES",
-        help="all header fields of a request together (default %(default)s)",
-    )
-    limits.add_argument(
-        "--max-body-bytes",
-        type=_at_least(1024),
-        default=defaults.max_body_bytes,
-        metavar="BYTES",
-        help="largest request body (default %(default)s)",
-    )
-    limits.add_argument(
-        "--header-timeout",
-        type=_seconds,
-        default=defaults.header_timeout,
-        metavar="SECONDS",
-        help="time a client has to send a request's head; then its connection is closed (default %(default)s)",
-    )
-    limits.add_argument(
-        "--body-timeout",
-        type=_seconds,
-        default=defaults.body_timeout,
-        metavar="SECONDS",
-        help="time a client has to send a request's body once its head has arrived; then 408 (default %(default)s)",
-    )
+    for field, (parse, metavar, meaning) in SERVE_LIMIT_FLAGS.items():
+        limits.add_argument(
+            "--" + field.replace("_", "-"),
+            type=parse,
+            default=getattr(defaults, field),
+            metavar=metavar,
+            help=f"{meaning} (default %(default)s)",
+        )
     faults = serve.add_argument_group("faults and limits (on the discard endpoint only)")
     faults.add_argument("--latency", type=_at_least(0), default=0, metavar="MS", help="delay every request by MS")
     faults.add_argument(
@@ -173,15 +139,27 @@ def _seconds(text: str) -> float:
     return value
 
 
+# ServeLimits field -> (parser, metavar, what it bounds); each is the flag --FIELD-NAME.
+SERVE_LIMIT_FLAGS: dict[str, tuple[Callable[[str], Any], str, str]] = {
+    "max_request_line": (_at_least(256), "BYTES", "longest request target, path and query"),
+    "max_header_field": (_at_least(256), "BYTES", "longest header field, name and value"),
+    "max_header_bytes": (_at_least(1024), "BYTES", "all header fields of a request together"),
+    "max_body_bytes": (_at_least(1024), "BYTES", "largest request body"),
+    "header_timeout": (
+        _seconds,
+        "SECONDS",
+        "time a client has to send a request's head; then its connection is closed",
+    ),
+    "body_timeout": (
+        _seconds,
+        "SECONDS",
+        "time a client has to send a request's body once its head has arrived; then 408",
+    ),
+}
+
+
 def _serve_limits(args: argparse.Namespace) -> ServeLimits:
-    return ServeLimits(
-        max_request_line=args.max_request_line,
-        max_header_field=args.max_header_field,
-        max_header_bytes=args.max_header_bytes,
-        max_body_bytes=args.max_body_bytes,
-        header_timeout=args.header_timeout,
-        body_timeout=args.body_timeout,
-    )
+    return ServeLimits(**{field: getattr(args, field) for field in SERVE_LIMIT_FLAGS})
 
 
 def _probability(text: str) -> float:

@@ -7,13 +7,17 @@ test reads like the README's examples.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mock_server.domain import Instance, shipped_rule
+import pytest
+
+from mock_server.domain import Instance, NotFound, NotPendingApproval, shipped_rule
 from mock_server.storage import InstanceStore
 from sonarly_openapi.spec import Spec
 
@@ -136,3 +140,40 @@ def iter_examples(spec: Spec, operation_id: str) -> Iterator[tuple[int, str, Any
 def discard(store: InstanceStore, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
     """A discard by the shipped rule through `store` alone (no HTTP): the instance, or NotFound/NotPendingApproval."""
     return shipped_rule().discard(store.update_if, account_group_id, campaign_id, workflow_instance_id)
+
+
+def node_tool(*parts: str) -> Path:
+    """A file of the repo's Node tooling, or a skip naming what is missing (a failure on CI)."""
+    missing = []
+    if shutil.which("node") is None:
+        missing.append("Node.js (`node`; e.g. `apt-get install nodejs npm`)")
+    path = ROOT.joinpath(*parts)
+    if not path.exists():
+        missing.append(f"{path.relative_to(ROOT)} (run `npm ci` in the repo root, or `./run test`)")
+    if missing:
+        reason = "not run: missing " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(reason + ". CI must provide it.")
+        pytest.skip(reason)
+    return path
+
+
+def discard_outcome(store: InstanceStore, group: str, campaign: str, instance_id: str) -> object:
+    """What a discard through `store` comes to, comparable across stores: the instance, or why not."""
+    try:
+        return discard(store, group, campaign, instance_id)
+    except NotFound:
+        return "not found"
+    except NotPendingApproval as refused:
+        return ("not pending", refused.instance)
+
+
+def discard_scopes(seed: Iterable[Instance]) -> Iterator[tuple[str, str, str]]:
+    """Every instance under its own path, then under a wrong campaign, group and ID, then its own again."""
+    for instance in seed:
+        own = (instance.account_group_id, instance.campaign_id, instance.workflow_instance_id)
+        yield own
+        yield (instance.account_group_id, "f" * 24, instance.workflow_instance_id)
+        yield (GLOBEX if instance.account_group_id != GLOBEX else ACME, *own[1:])
+        yield (*own[:2], "0" * 24)
+        yield own  # the repeat

@@ -10,7 +10,6 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -19,13 +18,23 @@ import pytest
 from flask import Flask
 
 from mock_server import create_app
-from mock_server.domain import Instance, NotFound, NotPendingApproval
+from mock_server.domain import Instance
 from mock_server.seed import load_seed
-from mock_server.storage import DuplicateInstance, InstanceStore, StoreUnavailable
+from mock_server.storage import DuplicateInstance, StoreUnavailable
 from mock_server.storage.memory import MemoryInstanceStore
 from mock_server.storage.redis import RedisConnection, RedisInstanceStore
 from sonarly_openapi.spec import Spec
-from tests.helpers import ACME, ACME_CAMPAIGN, DOCS_INSTANCE, GLOBEX, bearer, discard, discard_path, run_cli
+from tests.helpers import (
+    ACME,
+    ACME_CAMPAIGN,
+    DOCS_INSTANCE,
+    bearer,
+    discard,
+    discard_outcome,
+    discard_path,
+    discard_scopes,
+    run_cli,
+)
 
 from .redis_server import RedisServer
 
@@ -40,33 +49,13 @@ def _replica(server: RedisServer, prefix: str, **config: object) -> Flask:
     return create_app({"STORE": server.url, "REDIS_PREFIX": prefix, **config})
 
 
-def _outcome(store: InstanceStore, group: str, campaign: str, instance_id: str) -> object:
-    try:
-        return discard(store, group, campaign, instance_id)
-    except NotFound:
-        return "not found"
-    except NotPendingApproval as refused:
-        return ("not pending", refused.instance)
-
-
-def _scopes() -> Iterator[tuple[str, str, str]]:
-    """Every seeded instance under its own path, then under wrong campaign, group and ID, then again."""
-    for instance in SEED:
-        own = (instance.account_group_id, instance.campaign_id, instance.workflow_instance_id)
-        yield own
-        yield (instance.account_group_id, "f" * 24, instance.workflow_instance_id)
-        yield (GLOBEX if instance.account_group_id != GLOBEX else ACME, *own[1:])
-        yield (*own[:2], "0" * 24)
-        yield own  # the repeat
-
-
 def test_the_redis_store_answers_every_discard_as_the_memory_store_does(
     redis_server: RedisServer, redis_prefix: str
 ) -> None:
     memory, stored = MemoryInstanceStore(SEED), _store(redis_server, redis_prefix)
     assert stored.instances() == list(SEED)  # seeded, in the data file's order
-    for scope in _scopes():
-        assert _outcome(stored, *scope) == _outcome(memory, *scope), scope
+    for scope in discard_scopes(SEED):
+        assert discard_outcome(stored, *scope) == discard_outcome(memory, *scope), scope
     assert stored.instances() == memory.instances()
 
 
@@ -111,7 +100,7 @@ def test_parallel_discards_through_two_replicas_give_one_success_per_instance(
 
     def discard(attempt: tuple[RedisInstanceStore, Instance]) -> tuple[str, object]:
         store, instance = attempt
-        return instance.workflow_instance_id, _outcome(store, ACME, ACME_CAMPAIGN, instance.workflow_instance_id)
+        return instance.workflow_instance_id, discard_outcome(store, ACME, ACME_CAMPAIGN, instance.workflow_instance_id)
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         outcomes = list(pool.map(discard, attempts))

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,11 +21,11 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from sonarly_openapi import SPEC_PATH
 from sonarly_openapi.spec import DISCARD_OPERATION, Spec
 
-from .helpers import EXECUTE_KEY, ROOT, iter_examples, load_json
+from .helpers import EXECUTE_KEY, ROOT, iter_examples, load_json, node_tool
 
 DOCS = load_json("docs_examples.json")
 DOCUMENTED_STATUSES = (200, 400, 401, 403, 404, 409, 429, 500, 502)
-SPECTRAL = ROOT / "node_modules" / ".bin" / "spectral"
+SPECTRAL = ("node_modules", ".bin", "spectral")
 SPECTRAL_ERROR = 0  # Spectral's JSON output: 0 error, 1 warning, 2 info, 3 hint
 
 
@@ -181,23 +179,8 @@ def test_the_openapi_validator_rejects_a_broken_document() -> None:
         validate(document)
 
 
-def _spectral_or_skip() -> Path:
-    """Spectral's CLI, or a skip naming what is missing (a failure on CI, which must have it)."""
-    missing = []
-    if shutil.which("node") is None:
-        missing.append("Node.js (`node`; e.g. `apt-get install nodejs npm`)")
-    if not SPECTRAL.exists():
-        missing.append(f"Spectral ({SPECTRAL.relative_to(ROOT)}; run `npm ci` in the repo root, or `./run test`)")
-    if missing:
-        reason = "Spectral lint not run: missing " + " and ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(reason + ". CI must provide it.")
-        pytest.skip(reason)
-    return SPECTRAL
-
-
 def _spectral_errors(document_path: Path, tmp_path: Path) -> list[dict[str, Any]]:
-    spectral = _spectral_or_skip()
+    spectral = node_tool(*SPECTRAL)
     report = tmp_path / "spectral.json"
     result = subprocess.run(
         [str(spectral), "lint", str(document_path), "--ruleset", str(ROOT / ".spectral.yaml"),

@@ -25,7 +25,7 @@ import yaml
 from sonarly_openapi import SPEC_PATH
 from sonarly_openapi.spec import Spec
 
-from .helpers import EXECUTE_KEY, PENDING_STATE, ROOT, iter_examples
+from .helpers import EXECUTE_KEY, PENDING_STATE, ROOT, iter_examples, node_tool
 from .served import MockProcess
 
 NODE_BIN = ROOT / "node_modules" / ".bin"
@@ -38,22 +38,6 @@ JS_PARSERS = ("js-yaml", "yaml-js")
 INDICATORS_ANYWHERE = frozenset(":#")
 INDICATORS_IN_FLOW = frozenset(",[]{}")
 INDICATORS_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@`")
-
-
-def node_tool(*parts: str) -> Path:
-    """A file of the repo's Node tooling, or a skip naming what is missing (a failure on CI)."""
-    missing = []
-    if shutil.which("node") is None:
-        missing.append("Node.js (`node`; e.g. `apt-get install nodejs npm`)")
-    path = ROOT.joinpath(*parts)
-    if not path.exists():
-        missing.append(f"{path.relative_to(ROOT)} (run `npm ci` in the repo root, or `./run test`)")
-    if missing:
-        reason = "not run: missing " + " and ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(reason + ". CI must provide it.")
-        pytest.skip(reason)
-    return path
 
 
 # YAML: one document for every parser.

@@ -6,7 +6,7 @@ import multiprocessing
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,14 +14,24 @@ from typing import Any
 import pytest
 
 from mock_server import create_app
-from mock_server.domain import Instance, NotFound, NotPendingApproval
+from mock_server.domain import Instance, NotPendingApproval
 from mock_server.seed import load_seed
 from mock_server.storage import DuplicateInstance, InstanceStore, StoreOpenError
 from mock_server.storage.memory import MemoryInstanceStore
 from mock_server.storage.sqlite import SqliteInstanceStore
 from mock_server.storage.sqlite.db import SqliteDatabase
 from sonarly_openapi.spec import Spec
-from tests.helpers import ACME, ACME_CAMPAIGN, DOCS_INSTANCE, GLOBEX, bearer, discard, discard_path, run_cli
+from tests.helpers import (
+    ACME,
+    ACME_CAMPAIGN,
+    DOCS_INSTANCE,
+    bearer,
+    discard,
+    discard_outcome,
+    discard_path,
+    discard_scopes,
+    run_cli,
+)
 
 SEED = load_seed(None, Spec.load()).instances
 
@@ -38,31 +48,11 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], I
     return make
 
 
-def _outcome(store: InstanceStore, group: str, campaign: str, instance_id: str) -> object:
-    try:
-        return discard(store, group, campaign, instance_id)
-    except NotFound:
-        return "not found"
-    except NotPendingApproval as refused:
-        return ("not pending", refused.instance)
-
-
-def _scopes() -> Iterator[tuple[str, str, str]]:
-    """Every seeded instance under its own path, then under wrong campaign, group and ID."""
-    for instance in SEED:
-        own = (instance.account_group_id, instance.campaign_id, instance.workflow_instance_id)
-        yield own
-        yield (instance.account_group_id, "f" * 24, instance.workflow_instance_id)
-        yield (GLOBEX if instance.account_group_id != GLOBEX else ACME, *own[1:])
-        yield (*own[:2], "0" * 24)
-        yield own  # the repeat
-
-
 def test_the_sqlite_store_answers_every_discard_as_the_memory_store_does(tmp_path: Path) -> None:
     memory, sqlite = MemoryInstanceStore(SEED), _sqlite(tmp_path / "store.db")
     typed: InstanceStore = sqlite
-    for scope in _scopes():
-        assert _outcome(typed, *scope) == _outcome(memory, *scope), scope
+    for scope in discard_scopes(SEED):
+        assert discard_outcome(typed, *scope) == discard_outcome(memory, *scope), scope
     assert sqlite.instances() == memory.instances()
 
 
