@@ -176,7 +176,7 @@ def test_schemathesis_with_provider_state_ids_follows_the_discard_link(
     """
     env = provision(target)
     done = run_schemathesis(
-        target, tmp_path, "--phases", "stateful", "--max-examples", "10", config=PROVIDER_STATE_CONFIG, env=env
+        target, tmp_path, "--phases", "stateful", "--max-examples", "30", config=PROVIDER_STATE_CONFIG, env=env
     )
     assert passed(done), report(done)
     if request.node.callspec.params["target"] == "bundled mock":
