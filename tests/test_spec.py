@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -209,22 +210,25 @@ def test_spectral_reports_errors_in_a_broken_document(tmp_path: Path) -> None:
     assert any(e["code"] == "path-params" for e in errors), errors
 
 
-def _inferred_nodes(node: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]:
+def _nodes_where(
+    keep: Callable[[dict[str, Any]], bool], node: Any, where: str = ""
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every object in the document that `keep` accepts, with its JSON pointer."""
     found = []
     if isinstance(node, dict):
-        if "x-inferred" in node or "x-inferred-reason" in node:
+        if keep(node):
             found.append((where, node))
         for key, value in node.items():
-            found += _inferred_nodes(value, f"{where}/{key}")
+            found += _nodes_where(keep, value, f"{where}/{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            found += _inferred_nodes(value, f"{where}/{index}")
+            found += _nodes_where(keep, value, f"{where}/{index}")
     return found
 
 
 def test_every_inferred_constraint_says_why(spec: Spec) -> None:
     """CONTRACT: inferred constraints carry `x-inferred: true` and a one-line reason, the header's included."""
-    nodes = _inferred_nodes(spec.document)
+    nodes = _nodes_where(lambda node: "x-inferred" in node or "x-inferred-reason" in node, spec.document)
     assert {where.rsplit("/", 1)[-1] for where, _ in nodes} >= {"Retry-After", "ObjectId", "ApprovalAction", "details"}
     for where, node in nodes:
         reason = node.get("x-inferred-reason")
@@ -264,22 +268,9 @@ def test_a_result_may_carry_members_the_envelope_does_not_name(spec: Spec) -> No
     assert not spec.response_validator(DISCARD_OPERATION, 200).is_valid(example)
 
 
-def _object_schemas(node: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    if isinstance(node, dict):
-        if node.get("type") == "object":
-            found.append((where, node))
-        for key, value in node.items():
-            found += _object_schemas(value, f"{where}/{key}")
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _object_schemas(value, f"{where}/{index}")
-    return found
-
-
 def test_every_object_schema_says_it_is_open(spec: Spec) -> None:
     """JSON Schema leaves objects open by default, but Specmatic reads an object without
     `additionalProperties` as closed and fails a deployment that adds a member."""
-    objects = _object_schemas(spec.document["components"]["schemas"])
+    objects = _nodes_where(lambda node: node.get("type") == "object", spec.document["components"]["schemas"])
     assert len(objects) >= 8
     assert [where for where, schema in objects if schema.get("additionalProperties") is not True] == []
