@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from sonarly_openapi.spec import Spec
+
 from .client import DiscardClient, Exchange
 from .ids import InstanceIds
 from .violations import violation
 
-DISCARDED = ("stopped", "CONTENT_DISCARDED")
+# (workflowStatus, workflowStopReason) after a discard, as the spec's example of a discard shows them.
+_SHOWN = Spec.shipped().operation().success_example()["data"]["leadStatus"]
+DISCARDED = (_SHOWN["workflowStatus"], _SHOWN["workflowStopReason"])
 
 
 def expect_status(exchange: Exchange, allowed: Collection[int], rule_id: str, what: str) -> None:

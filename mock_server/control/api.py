@@ -54,21 +54,17 @@ def get_instance(workflow_instance_id: str) -> Response:
 
 @bp.post("/instances")
 def create_instance() -> Response:
-    """Creates one instance; IDs left out are generated, status defaults to pending."""
+    """Creates one instance; IDs left out are generated, the status and its fields default as the spec's states say."""
     ctx = mock_context()
     body = json_body(request)
     if not isinstance(body, dict):
         raise ApiError(400, "Send the instance as a JSON object.", details="body")
-    status = body.get("workflowStatus", "pending")
     doc = {
         "workflowInstanceId": secrets.token_hex(12),
         "accountGroupId": ctx.seed.account_groups[0],
         "campaignId": secrets.token_hex(12),
         "leadId": secrets.token_hex(12),
-        "workflowStatus": status,
-        "latestStep": "awaiting_approval" if status == "pending" else "",
-        "workflowStopReason": None,
-        "hasPendingApproval": status == "pending",
+        **ctx.provider_states.defaults(body.get("workflowStatus")),
         **body,
     }
     problems = [

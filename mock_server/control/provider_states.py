@@ -76,6 +76,16 @@ class ProviderStates:
         account_group = next(p for p in spec.operation().parameters if p.name == "accountGroupId")
         return cls(spec.provider_states, store, default_account_group, account_group_problem=account_group.problem)
 
+    def defaults(self, status: object = None) -> dict[str, Any]:
+        """What a new instance of `status` is, by the spec's states (the first state's status if none is asked).
+
+        A status no state names (`not_started` ...) is a stopped-looking instance with nothing at its gate.
+        """
+        variants = {name: fields for by_status in self.states.values() for name, fields in by_status.items()}
+        chosen = status if isinstance(status, str) else next(iter(variants))
+        fields = variants.get(chosen, {"latestStep": "", "workflowStopReason": None, "hasPendingApproval": False})
+        return {"workflowStatus": chosen, **fields}
+
     @property
     def known(self) -> str:
         return ", ".join(map(repr, self.states))
