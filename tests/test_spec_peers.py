@@ -31,7 +31,7 @@ from .served import MockProcess
 NODE_BIN = ROOT / "node_modules" / ".bin"
 READ_YAML = ROOT / "tests" / "node" / "read_yaml.cjs"
 TYPESCRIPT_EXAMPLE = ROOT / "examples" / "typescript"
-JS_PARSERS = ("js-yaml", "yaml-js")
+JS_PARSERS = ("js-yaml", "yaml", "yaml-js")
 
 # Characters that make a plain (unquoted) scalar mean something else to some parser: yaml-js,
 # Dredd's, stops at a ':' inside a flow sequence, and '#' starts a comment after a space.
@@ -47,9 +47,9 @@ BROKEN_FOR_YAML_JS = "x-required-permissions: [campaigns:execute]\n"
 
 @pytest.fixture(scope="session")
 def js_readings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """What js-yaml and yaml-js read from the spec, and from the unquoted line Dredd could not read."""
-    node_tool("node_modules", "js-yaml")
-    node_tool("node_modules", "yaml-js")
+    """What js-yaml, yaml and yaml-js read from the spec, and from the unquoted line Dredd could not read."""
+    for parser in JS_PARSERS:
+        node_tool("node_modules", parser)
     broken = tmp_path_factory.mktemp("yaml") / "unquoted.yaml"
     broken.write_text(BROKEN_FOR_YAML_JS, encoding="utf-8")
     done = subprocess.run(
@@ -63,7 +63,7 @@ def js_readings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str,
 
 @pytest.mark.parametrize("parser", JS_PARSERS)
 def test_every_yaml_parser_reads_the_spec_as_pyyaml_does(js_readings: dict[str, Any], parser: str) -> None:
-    """PyYAML (the mock, the suite), js-yaml (Spectral, Prism) and yaml-js (Dredd) see one document."""
+    """PyYAML (the mock, the suite), js-yaml (Spectral, Prism), yaml 2 and yaml-js (Dredd) see one document."""
     reading = js_readings["spec"][parser]
     assert "error" not in reading, f"{parser} cannot read the spec: {reading.get('error')}"
     assert reading["document"] == yaml.safe_load(Path(str(SPEC_PATH)).read_text(encoding="utf-8"))

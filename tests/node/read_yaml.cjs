@@ -1,13 +1,15 @@
-// Reads each YAML file named on the command line with js-yaml and with yaml-js (Dredd's parser),
-// and prints one JSON object per file: {"js-yaml": {"document"|"error"}, "yaml-js": {...}}.
+// Reads each YAML file named on the command line with js-yaml, yaml (version 2) and yaml-js (Dredd's
+// parser), and prints one JSON object per file: {"js-yaml": {"document"|"error"}, "yaml": {...}, ...}.
 // The Python test compares those documents with PyYAML's, so every parser must read the same data.
 "use strict";
 const fs = require("fs");
 const jsYaml = require("js-yaml");
+const yaml = require("yaml");
 const yamlJs = require("yaml-js");
 
 const parsers = {
   "js-yaml": (text) => jsYaml.load(text),
+  yaml: (text) => yaml.parse(text),
   "yaml-js": (text) => yamlJs.load(text),
 };
 
