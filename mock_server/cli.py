@@ -129,14 +129,21 @@ def _at_least(minimum: int) -> Any:
     return parse
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not 0.1 <= value <= 3600:
-        raise argparse.ArgumentTypeError(f"must be from 0.1 to 3600 seconds, got {value:g}")
-    return value
+def _number_between(low: float, high: float, what: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} from {low:g} to {high:g}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}, got {value:g}")
+        return value
+
+    return parse
+
+
+_seconds = _number_between(0.1, 3600, "a number of seconds")
+_probability = _number_between(0, 1, "a number")
 
 
 # ServeLimits field -> (parser, metavar, what it bounds); each is the flag --FIELD-NAME.
@@ -160,16 +167,6 @@ SERVE_LIMIT_FLAGS: dict[str, tuple[Callable[[str], Any], str, str]] = {
 
 def _serve_limits(args: argparse.Namespace) -> ServeLimits:
     return ServeLimits(**{field: getattr(args, field) for field in SERVE_LIMIT_FLAGS})
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {value}")
-    return value
 
 
 def _flag_faults(args: argparse.Namespace) -> list[dict[str, Any]]:
