@@ -79,6 +79,18 @@ def check_all(doc: dict[str, Any], query: str) -> list[bool]:
     return checks
 
 
+def test_a_limit_keeps_the_first_matches_and_total_counts_them_all(client: FlaskClient) -> None:
+    """A console or script can page through a million instances without fetching them all."""
+    everything = client.get("/__mock/instances?accountGroupId=acme-retail").get_json()
+    first = client.get("/__mock/instances?accountGroupId=acme-retail&limit=2").get_json()
+    assert first["instances"] == everything["instances"][:2]
+    assert first["total"] == everything["total"] == len(everything["instances"]) > 2
+    assert client.get("/__mock/instances?limit=0").get_json()["instances"] == []
+    bad = client.get("/__mock/instances?limit=-1")
+    assert bad.status_code == 400
+    assert_error_envelope(bad.get_json(), 400)
+
+
 def test_a_bad_flag_filter_is_400(client: FlaskClient) -> None:
     response = client.get("/__mock/instances?hasPendingApproval=maybe")
     assert response.status_code == 400

@@ -31,17 +31,27 @@ def reset() -> Response:
     return json_response({"reset": True, "instances": len(ctx.seed.instances)})
 
 
+# The filters GET /__mock/instances takes: query parameter -> Instance field.
+INSTANCE_FILTERS = {
+    "accountGroupId": "account_group_id",
+    "campaignId": "campaign_id",
+    "workflowStatus": "workflow_status",
+    "hasPendingApproval": "has_pending_approval",
+}
+
+
 @bp.get("/instances")
 def list_instances() -> Response:
-    filters = {
-        "accountGroupId": request.args.get("accountGroupId"),
-        "campaignId": request.args.get("campaignId"),
-        "workflowStatus": request.args.get("workflowStatus"),
-        "hasPendingApproval": _flag(request.args.get("hasPendingApproval")),
+    """The instances that match every filter given, in store order; `limit` keeps the first N, `total` counts all."""
+    wanted = {
+        field: _flag(value) if name == "hasPendingApproval" else value
+        for name, field in INSTANCE_FILTERS.items()
+        if (value := request.args.get(name)) is not None
     }
-    wanted = {name: value for name, value in filters.items() if value is not None}
-    docs = [i.to_json() for i in mock_context().instances.instances()]
-    return json_response({"instances": [d for d in docs if all(d[name] == value for name, value in wanted.items())]})
+    limit = _limit()
+    matches = [i for i in mock_context().instances.instances() if all(getattr(i, f) == v for f, v in wanted.items())]
+    kept = matches if limit is None else matches[:limit]
+    return json_response({"instances": [i.to_json() for i in kept], "total": len(matches)})
 
 
 @bp.get("/instances/<workflow_instance_id>")
@@ -101,11 +111,8 @@ def health() -> Response:
 
 @bp.get("/requests")
 def list_requests() -> Response:
-    limit = request.args.get("limit", "")
-    if limit and not (limit.isascii() and limit.isdigit()):
-        raise ApiError(400, f"limit must be a whole number; got {limit!r}.", details="limit")
     journal = mock_context().journal
-    body: dict[str, Any] = {"capacity": journal.capacity, "requests": journal.entries(int(limit) if limit else None)}
+    body: dict[str, Any] = {"capacity": journal.capacity, "requests": journal.entries(_limit())}
     workers = current_app.config.get("WORKERS", 1)
     if workers > 1:
         # Each worker process keeps its own journal; the store is what they share.
@@ -126,6 +133,14 @@ def _is_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _limit() -> int | None:
+    """The `limit` query parameter: a whole number, or None when absent."""
+    limit = request.args.get("limit", "")
+    if limit and not (limit.isascii() and limit.isdigit()):
+        raise ApiError(400, f"limit must be a whole number; got {limit!r}.", details="limit")
+    return int(limit) if limit else None
 
 
 def _flag(value: str | None) -> bool | None:

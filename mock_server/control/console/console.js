@@ -135,18 +135,19 @@ function fillDatalist(selector, values) {
 }
 
 async function loadInstances() {
-  const { instances } = await control("GET", `/__mock/instances${instanceQuery()}`);
+  const query = instanceQuery();
+  const { instances, total } = await control(
+    "GET", `/__mock/instances${query ? `${query}&` : "?"}limit=${INSTANCE_ROWS}`);
   for (const doc of instances) {
     state.accountGroups.add(doc.accountGroupId);
     state.campaigns.add(doc.campaignId);
   }
   fillDatalist("#account-groups", state.accountGroups);
   fillDatalist("#campaigns", state.campaigns);
-  const shown = instances.slice(0, INSTANCE_ROWS);
-  $("#instances-count").textContent = instances.length > shown.length
-    ? `${instances.length} instances (first ${shown.length} shown; narrow the filters)`
-    : `${instances.length} instance${instances.length === 1 ? "" : "s"}`;
-  const rows = shown.map((doc) => el("tr", { "data-id": doc.workflowInstanceId },
+  $("#instances-count").textContent = total > instances.length
+    ? `${total} instances (first ${instances.length} shown; narrow the filters)`
+    : `${total} instance${total === 1 ? "" : "s"}`;
+  const rows = instances.map((doc) => el("tr", { "data-id": doc.workflowInstanceId },
     el("td", { class: "id", text: doc.workflowInstanceId }),
     el("td", { text: doc.accountGroupId }),
     el("td", { class: "id", title: doc.campaignId, text: short(doc.campaignId) }),
