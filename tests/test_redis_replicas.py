@@ -150,8 +150,7 @@ def test_redis_killed_and_restarted_under_load_503s_then_recovers_and_keeps_ever
 
         answers = load.answers
         assert {status for *_, status, _ in answers} <= {200, 503}, Counter(s for *_, s, _ in answers)
-        outage = [took for when, _, status, took in answers if status == 503]
-        assert outage and max(outage) < 1.0, max(outage)
+        assert any(status == 503 for *_, status, _ in answers)  # a killed Redis is a 503 (test_redis_store: how soon)
         assert all(killed_at - 1 < when < restarted_at + 5 for when, _, status, _ in answers if status == 503)
         for replica in replicas:
             assert replica.call("GET", "/__mock/health")[0] == 200
