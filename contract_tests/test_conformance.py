@@ -40,7 +40,7 @@ def case_policy(api_key: str, provisioner: Any) -> CasePolicy:
             return provisioner.pending()
         return None
 
-    parameters = Spec.load().operation().parameters
+    parameters = Spec.shipped().operation().parameters
     return CasePolicy(
         api_key,
         {p.name: p.validator.is_valid for p in parameters},
