@@ -57,6 +57,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     requests = RequestJournal(
         settings["JOURNAL_SIZE"], max_bytes=settings["JOURNAL_BYTES"], secrets=[settings["CONTROL_TOKEN"] or ""]
     )
+    discard = endpoint.DiscardEndpoint(
+        operation=operation,
+        rule=DiscardRule.from_spec(spec),
+        keyring=keyring,
+        instances=storage.instances,
+        limiter=_rate_limiter(settings, storage),
+        faults=_faults(settings, storage.faults, error_statuses(operation.documented_statuses)),
+        sleep=settings["SLEEP"],
+        chance=settings["CHANCE"],
+    )
     app.extensions[EXTENSION_KEY] = MockContext(
         spec=spec,
         operation=operation,
@@ -65,27 +75,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         journal=requests,
         provider_states=ProviderStates.from_spec(spec, storage.instances, seed.account_groups[0]),
         instance_validator=instance_validator(spec),
+        endpoint=discard,
     )
 
+    exchanges = journal.ExchangeLog(requests, skip_prefix=control.PREFIX)
+    cors_policy = cors.CorsPolicy(app) if settings["CORS"] else None
     errors.init_app(app, path_template=operation.path_template, cors=settings["CORS"])
-    journal.init_app(app, requests, skip_prefix=control.PREFIX)
-    endpoint.init_app(
-        app,
-        endpoint.DiscardEndpoint(
-            operation=operation,
-            rule=DiscardRule.from_spec(spec),
-            keyring=keyring,
-            instances=storage.instances,
-            limiter=_rate_limiter(settings, storage),
-            faults=_faults(settings, storage.faults, error_statuses(operation.documented_statuses)),
-            sleep=settings["SLEEP"],
-            chance=settings["CHANCE"],
-        ),
-    )
+    journal.init_app(app, exchanges)
+    endpoint.init_app(app, discard, exchanges, cors_policy)
     if settings["CONTROL_API"]:
         control.init_app(app, token=settings["CONTROL_TOKEN"])
-    if settings["CORS"]:
-        cors.init_app(app)  # after the journal: the journal records a preflight's 204
+    if cors_policy is not None:
+        cors.init_app(app, cors_policy)  # after the journal: the journal records a preflight's 204
     storage.release()  # no connection may cross a fork into worker processes; each opens its own
     return app
 

@@ -1,4 +1,4 @@
-"""What one mock app holds: its spec, data, storage and journal.
+"""What one mock app holds: its spec, data, storage, journal and endpoint.
 
 One `MockContext` per app (in `app.extensions`), so several apps with
 different data or stores can live in one process, as tests need.
@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from sonarly_openapi.spec import Operation, Spec
 
 from .control.provider_states import ProviderStates
+from .endpoint.checks import DiscardEndpoint
 from .journal import RequestJournal
 from .seed import SeedData
 from .storage import FaultRegistry, InstanceStore, Storage
@@ -30,6 +31,7 @@ class MockContext:
     journal: RequestJournal
     provider_states: ProviderStates
     instance_validator: Draft202012Validator  # what POST /__mock/instances accepts, compiled once
+    endpoint: DiscardEndpoint
 
     @property
     def instances(self) -> InstanceStore:

@@ -83,7 +83,7 @@ def new_trace_id() -> str:
 
 
 def current_trace_id() -> str:
-    """The trace ID of the request being served (one per request)."""
+    """The trace ID of the request Flask is serving (one per request)."""
     if "trace_id" not in g:
         g.trace_id = new_trace_id()
     trace_id: str = g.trace_id
@@ -101,29 +101,26 @@ def error_body(
     }
 
 
+def success_body(data: dict[str, Any], trace_id: str) -> dict[str, Any]:
+    return {"success": True, "data": data, "error": None, "traceId": trace_id}
+
+
+def failure_body(error: ApiError, trace_id: str) -> dict[str, Any]:
+    return error_body(error.status, error.message, error.details, trace_id, error.code)
+
+
 # json.dumps(body, separators=(",", ":")) builds this encoder on every call; one does for all.
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
+def encode(body: Any) -> bytes:
+    """An answer's bytes, as compact JSON."""
+    return _ENCODE(body).encode()
+
+
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(
-        _ENCODE(body),
-        status=status,
-        headers=dict(headers or {}),
-        mimetype="application/json",
-    )
-
-
-def success(data: dict[str, Any], status: int = 200) -> Response:
-    body = {"success": True, "data": data, "error": None, "traceId": current_trace_id()}
-    return json_response(body, status)
+    return Response(encode(body), status=status, headers=dict(headers or {}), mimetype="application/json")
 
 
 def failure(error: ApiError) -> Response:
-    body = error_body(error.status, error.message, error.details, current_trace_id(), error.code)
-    return json_response(body, error.status, error.headers)
-
-
-def with_fresh_trace_id(example: dict[str, Any]) -> dict[str, Any]:
-    """A spec example as an answer: the same body, this request's traceId."""
-    return {**example, "traceId": current_trace_id()}
+    return json_response(failure_body(error, current_trace_id()), error.status, error.headers)

@@ -31,16 +31,7 @@ def init_app(app: Flask, *, path_template: str, cors: bool) -> None:
 
     @app.errorhandler(StoreUnavailable)
     def store_unavailable(error: StoreUnavailable) -> Response:
-        log.warning("503: %s (trace %s)", error, current_trace_id())
-        return failure(
-            ApiError(
-                503,
-                f"The mock's store is unavailable: {error}. Retry shortly; GET /__mock/health says when it is back.",
-                details="store",
-                code="SERVICE_UNAVAILABLE",
-                headers={"Retry-After": "1"},
-            )
-        )
+        return failure(unavailable(error, current_trace_id()))
 
     @app.errorhandler(NotFound)
     def unknown_path(_: NotFound) -> Response:
@@ -70,5 +61,22 @@ def init_app(app: Flask, *, path_template: str, cors: bool) -> None:
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> Response:
-        log.exception("unhandled error (trace %s)", current_trace_id(), exc_info=error)
-        return failure(ApiError.documented("internalError"))
+        return failure(unexpected(error, current_trace_id()))
+
+
+def unavailable(error: StoreUnavailable, trace_id: str) -> ApiError:
+    """The 503 for a store that cannot be reached, logged: the operator sees why, the client when to retry."""
+    log.warning("503: %s (trace %s)", error, trace_id)
+    return ApiError(
+        503,
+        f"The mock's store is unavailable: {error}. Retry shortly; GET /__mock/health says when it is back.",
+        details="store",
+        code="SERVICE_UNAVAILABLE",
+        headers={"Retry-After": "1"},
+    )
+
+
+def unexpected(error: Exception, trace_id: str) -> ApiError:
+    """The spec's 500 for a defect of the mock, with its traceback in the log under the trace ID."""
+    log.exception("unhandled error (trace %s)", trace_id, exc_info=error)
+    return ApiError.documented("internalError")

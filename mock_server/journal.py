@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
+from werkzeug.datastructures import Headers
 
 from .serving.log_writer import info_lines
 
@@ -192,10 +193,51 @@ def request_headers(environ: dict[str, Any]) -> dict[str, str]:
 _BODY_FIELDS_AS_HTTP = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
 
-def init_app(app: Flask, journal: RequestJournal, *, skip_prefix: str) -> None:
-    """Times every request; records those outside `skip_prefix` (the control API) and logs one line for each."""
+class ExchangeLog:
+    """What every answered request leaves behind, whoever answered it: a journal entry and a log line.
 
-    log_line = info_lines(log)
+    Flask's answers reach it through the hooks of `init_app`; the endpoint's own route (route.py)
+    calls it directly. Requests under `skip_prefix` (the control API) are logged, not journaled.
+    """
+
+    def __init__(self, journal: RequestJournal, *, skip_prefix: str) -> None:
+        self.journal = journal
+        self.skip_prefix = skip_prefix
+        self._log_line = info_lines(log)
+
+    def __call__(
+        self,
+        environ: dict[str, Any],
+        path: str,
+        status: int,
+        response_headers: Iterable[tuple[str, str]] | Headers,
+        body: bytes,
+        started: float,
+        trace_id: str,
+    ) -> None:
+        """`path` as decoded from the environ; `started`, the request's time.perf_counter() reading."""
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        method = environ["REQUEST_METHOD"]
+        if not path.startswith(self.skip_prefix):
+            self.journal.record(
+                {
+                    "method": method,
+                    "path": path,
+                    "query": environ.get("QUERY_STRING", ""),
+                    "headers": request_headers(environ),
+                    "status": status,
+                    "durationMs": round(elapsed_ms, 3),
+                    "traceId": trace_id,
+                    # The answer too, so the journal shows whole exchanges (the console's detail view).
+                    "responseHeaders": dict(response_headers),
+                    "responseBody": body,
+                }
+            )
+        self._log_line("%s %s %d %.1fms %s", method, path, status, elapsed_ms, trace_id)
+
+
+def init_app(app: Flask, exchanges: ExchangeLog) -> None:
+    """Times every request Flask serves, and hands each answer to `exchanges`."""
 
     @app.before_request
     def start_clock() -> None:
@@ -205,23 +247,14 @@ def init_app(app: Flask, journal: RequestJournal, *, skip_prefix: str) -> None:
     def record(response: Response) -> Response:
         # Runs on every request: the request is looked up once, not once per attribute.
         req = request._get_current_object()  # type: ignore[attr-defined]
-        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        trace_id = g.get("trace_id", "-")
-        method, path, status = req.method, req.path, response.status_code
-        if not path.startswith(skip_prefix):
-            journal.record(
-                {
-                    "method": method,
-                    "path": path,
-                    "query": req.query_string.decode("latin-1"),
-                    "headers": request_headers(req.environ),
-                    "status": status,
-                    "durationMs": round(elapsed_ms, 3),
-                    "traceId": trace_id,
-                    # The answer too, so the journal shows whole exchanges (the console's detail view).
-                    "responseHeaders": dict(response.headers),
-                    "responseBody": b"" if response.is_streamed else response.get_data(),
-                }
-            )
-        log_line("%s %s %d %.1fms %s", method, path, status, elapsed_ms, trace_id)
+        body = b"" if response.is_streamed else response.get_data()
+        exchanges(
+            req.environ,
+            req.path,
+            response.status_code,
+            response.headers,
+            body,
+            g.get("started", time.perf_counter()),
+            g.get("trace_id", "-"),
+        )
         return response

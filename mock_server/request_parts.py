@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Request
+from werkzeug.wsgi import get_content_length
 
 from .envelope import ApiError
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 MAX_CONTROL_BODY = 64 * 1024
 
@@ -21,20 +25,20 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-def declares_body(req: Request) -> bool:
+def declares_body(environ: WSGIEnvironment) -> bool:
     """The request says a body follows (a length, or chunked transfer coding)."""
-    return bool(req.content_length) or "chunked" in req.headers.get("Transfer-Encoding", "").lower()
+    return bool(get_content_length(environ)) or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
 
 
-def has_body(req: Request) -> bool:
+def has_body(environ: WSGIEnvironment) -> bool:
     """True for any body at all, without reading more than one byte of it."""
-    if req.content_length:
+    if get_content_length(environ):
         return True
-    if declares_body(req):
-        if not req.environ.get("wsgi.input_terminated"):
+    if declares_body(environ):
+        if not environ.get("wsgi.input_terminated"):
             return True  # the server left it undecoded, so the stream reads empty: count it as a body
         try:
-            return bool(req.stream.read(1))
+            return bool(environ["wsgi.input"].read(1))
         except Exception:  # a body the server cannot decode (bad chunk sizes) is still a body
             return True
     return False
@@ -42,7 +46,7 @@ def has_body(req: Request) -> bool:
 
 def json_body(req: Request, *, optional: bool = False, limit: int = MAX_CONTROL_BODY) -> Any:
     """The JSON body (None when `optional` and absent); 400 or 413 in the envelope for anything else."""
-    if not declares_body(req):
+    if not declares_body(req.environ):
         if optional:
             return None
         raise ApiError(400, "Send a JSON body.", details="body")

@@ -70,11 +70,13 @@ class ErrorAnswer:
 
     def pattern(self) -> re.Pattern[str]:
         """A regex that every message rendered from the template matches (the example's own must, too)."""
-        parts = re.split(r"\{(\w+)\}", self.message)
-        return re.compile(
-            "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)) + r"\Z",
-            re.DOTALL,
-        )
+        return re.compile(_template_regex(self.message, ".+?") + r"\Z", re.DOTALL)
+
+
+def _template_regex(template: str, field: str) -> str:
+    """`template`'s text escaped, each {name} in it a group of that name matching `field`."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>{field})" for i, part in enumerate(parts))
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,11 @@ class Operation:
     @property
     def flask_rule(self) -> str:
         return re.sub(r"\{(\w+)\}", r"<\1>", self.path_template)
+
+    @cached_property
+    def path_pattern(self) -> re.Pattern[str]:
+        """The paths `flask_rule` matches (each parameter one or more characters other than '/'), to fullmatch."""
+        return re.compile(_template_regex(self.path_template, "[^/]+"))
 
     @property
     def documented_statuses(self) -> tuple[int, ...]:

@@ -17,8 +17,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request
 
 from mock_server import create_app
 from mock_server.context import EXTENSION_KEY, MockContext
@@ -36,20 +37,34 @@ def _context(app: Flask) -> MockContext:
     return app.extensions[EXTENSION_KEY]
 
 
+def _in_front(app: Flask, change: Callable[[Response], Response]) -> None:
+    """A layer in front of the app that passes every public-API answer through `change` on its way out."""
+    wsgi_app = app.wsgi_app
+
+    def layer(environ: dict[str, Any], start_response: Any) -> Any:
+        response = Response.from_app(wsgi_app, environ)
+        if environ.get("PATH_INFO", "").startswith("/v1/"):
+            response = change(response)
+        return response(environ, start_response)
+
+    app.wsgi_app = layer  # type: ignore[method-assign]
+
+
 def _rewrite_json(app: Flask, change: Callable[[dict[str, Any], int], None]) -> None:
     """Edits every JSON body the public API answers."""
 
-    @app.after_request
     def rewrite(response: Response) -> Response:
-        if request.path.startswith("/v1/") and response.is_json:
+        if response.is_json:
             body = response.get_json()
             change(body, response.status_code)
             response.set_data(json.dumps(body))
         return response
 
+    _in_front(app, rewrite)
+
 
 def _endpoint(app: Flask) -> DiscardEndpoint:
-    return app.view_functions["discard_api." + _context(app).operation.operation_id]
+    return _context(app).endpoint
 
 
 def _with_store(store_class: type[MemoryInstanceStore]) -> Mapping[str, Any]:
@@ -207,25 +222,27 @@ def permission_not_checked(app: Flask) -> None:
 
 def body_obeyed(app: Flask) -> None:
     """Discards every instance a JSON body names, then serves the path's discard."""
+    wsgi_app = app.wsgi_app
 
-    @app.before_request
-    def obey() -> None:
-        if not request.path.endswith("/discard") or not request.is_json:
-            return
-        body = request.get_json(silent=True) or {}
-        store = _context(app).instances
-        for other in body.get("workflowInstanceIds", []):
-            instance = store.get(other)
-            if instance is not None:
-                with suppress(NotPendingApproval):
-                    store.update_if(
-                        shipped_rule().update(
-                            instance.account_group_id, instance.campaign_id, instance.workflow_instance_id
+    def obey(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if request.path.endswith("/discard") and request.is_json:
+            body = request.get_json(silent=True) or {}
+            store = _context(app).instances
+            for other in body.get("workflowInstanceIds", []):
+                instance = store.get(other)
+                if instance is not None:
+                    with suppress(NotPendingApproval):
+                        store.update_if(
+                            shipped_rule().update(
+                                instance.account_group_id, instance.campaign_id, instance.workflow_instance_id
+                            )
                         )
-                    )
-        request.environ["CONTENT_LENGTH"] = "0"
-        request.environ["wsgi.input"] = io.BytesIO(b"")
-        request.__dict__.pop("content_length", None)
+            environ["CONTENT_LENGTH"] = "0"
+            environ["wsgi.input"] = io.BytesIO(b"")
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = obey  # type: ignore[method-assign]
 
 
 def trace_id_missing_on_errors(app: Flask) -> None:
@@ -245,12 +262,15 @@ def wrong_instance_in_answer(app: Flask) -> None:
 
 
 def server_error_on_malformed_ids(app: Flask) -> None:
-    @app.before_request
-    def crash() -> None:
-        if request.path.startswith("/v1/") and "workflow-instances/" in request.path:
-            instance_id = request.path.split("workflow-instances/")[1].split("/")[0]
-            if len(instance_id) != 24:
-                raise RuntimeError("unexpected ID length")
+    endpoint = _endpoint(app)
+    validate = endpoint.validate
+
+    def crash(environ: dict[str, Any], params: Mapping[str, str]) -> None:
+        if len(params["workflowInstanceId"]) != 24:
+            raise RuntimeError("unexpected ID length")
+        validate(environ, params)
+
+    endpoint.validate = crash  # type: ignore[method-assign]
 
 
 def every_request_unauthorized(app: Flask) -> None:
@@ -363,12 +383,7 @@ def throttled_after_processing(app: Flask) -> None:
     """A limiter placed after the handler: a discard is done, then answered 429, so the
     client's retry finds the instance already discarded (a 429 that changed something)."""
     counter = itertools.count(1)
-
-    @app.after_request
-    def throttle(response: Response) -> Response:
-        if request.path.startswith("/v1/") and response.status_code == 200:
-            return _too_many_requests(next(counter), "0")
-        return response
+    _in_front(app, lambda response: _too_many_requests(next(counter), "0") if response.status_code == 200 else response)
 
 
 throttled = throttling(retry_after=("0", None))  # with Retry-After and without, in turn

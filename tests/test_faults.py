@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from mock_server import create_app
 from mock_server.config import ConfigError
+from mock_server.context import EXTENSION_KEY
 from mock_server.faults import Fault, FaultError, inject, parse_fault
 from mock_server.storage import FaultRegistry
 from mock_server.storage.memory import MemoryFaultRegistry
@@ -251,8 +252,8 @@ def test_an_unusable_configured_fault_stops_the_start() -> None:
 
 def test_without_control_api_and_faults_the_endpoint_has_no_gate() -> None:
     """Nothing could ever inject a fault, so no request pays for checking."""
-    assert create_app({"CONTROL_API": False}).view_functions["discard_api.discardWorkflowInstance"].faults is None
-    assert create_app().view_functions["discard_api.discardWorkflowInstance"].faults is not None
+    assert create_app({"CONTROL_API": False}).extensions[EXTENSION_KEY].endpoint.faults is None
+    assert create_app().extensions[EXTENSION_KEY].endpoint.faults is not None
 
 
 def test_faults_start_over_when_the_mock_restarts_on_its_store(tmp_path: Path) -> None:

@@ -10,21 +10,26 @@ frontend can render any state without arranging it (Prism's behaviour).
 
 CORS preflights never reach this sequence (Flask answers OPTIONS itself), so
 no preflight is rate-limited, delayed, faulted or counted.
+
+The endpoint reads the WSGI environ and returns an `Answer`: route.py serves
+it, ahead of Flask, with the envelope, journal, log line and CORS headers
+every answer gets.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from flask import Request, Response, request
+from werkzeug.wrappers import Request
 
 from sonarly_openapi.spec import Operation
 
 from ..domain import DiscardRule, Instance, NotFound, NotPendingApproval
-from ..envelope import ApiError, json_response, success
+from ..envelope import ApiError
 from ..faults import fault_message, inject
 from ..rate_limit import RateLimiter, rate_key, retry_after_header
 from ..request_parts import has_body
@@ -32,12 +37,27 @@ from ..storage import FaultRegistry, InstanceStore
 from .keys import ApiKey, Keyring
 from .prefer import read_preference, select_example
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
 _NO_QUERY: dict[str, str] = {}
+_NO_HEADERS: dict[str, str] = {}
+
+
+class Answer(NamedTuple):
+    """A successful answer: its status, its envelope but for the traceId, and its own header fields."""
+
+    status: int
+    body: dict[str, Any]
+    headers: Mapping[str, str]
 
 
 @dataclass
 class DiscardEndpoint:
-    """Everything the endpoint's checks consult; `sleep` and `chance` are injectable for tests."""
+    """Everything the endpoint's checks consult; `sleep` and `chance` are injectable for tests.
+
+    It reads the request from its WSGI environ, so it needs no framework around it (route.py).
+    """
 
     operation: Operation
     rule: DiscardRule
@@ -48,32 +68,32 @@ class DiscardEndpoint:
     sleep: Callable[[float], None] = field(default=time.sleep)
     chance: Callable[[], float] = field(default=random.random)
 
-    def __call__(self, accountGroupId: str, campaignId: str, workflowInstanceId: str) -> Response:
-        req: Request = request._get_current_object()  # type: ignore[attr-defined]
-        example = self.chosen_example(req)
+    def __call__(self, environ: WSGIEnvironment, params: Mapping[str, str]) -> Answer:
+        """The answer to one request on the endpoint's route; ApiError for any refusal."""
+        example = self.chosen_example(environ)
         if example is not None:
             return example
-        self.rate_limit(req)
-        self.injected_fault(workflowInstanceId)
-        key = self.keyring.authenticate(req.headers.get("Authorization"))
+        self.rate_limit(environ)
+        self.injected_fault(params["workflowInstanceId"])
+        key = self.keyring.authenticate(environ.get("HTTP_AUTHORIZATION"))
         self.keyring.require_permissions(key, self.operation.required_permissions)
-        self.validate(req)
-        self.require_account_access(key, accountGroupId)
-        instance = self.discard(accountGroupId, campaignId, workflowInstanceId)
-        return success(self.rule.result(instance))
+        self.validate(environ, params)
+        self.require_account_access(key, params["accountGroupId"])
+        instance = self.discard(params["accountGroupId"], params["campaignId"], params["workflowInstanceId"])
+        return Answer(200, {"success": True, "data": self.rule.result(instance), "error": None}, _NO_HEADERS)
 
-    def chosen_example(self, req: Request) -> Response | None:
-        # Without a query string there is nothing to parse into `args`.
-        preference = read_preference(req.headers.get("Prefer"), req.args if req.query_string else _NO_QUERY)
+    def chosen_example(self, environ: WSGIEnvironment) -> Answer | None:
+        # Without a query string there is nothing to parse; with one, Werkzeug parses it as Flask would.
+        query = Request(environ).args if environ.get("QUERY_STRING") else _NO_QUERY
+        preference = read_preference(environ.get("HTTP_PREFER"), query)
         if preference is None:
             return None
-        status, body, headers = select_example(self.operation, preference)
-        return json_response(body, status, headers)
+        return Answer(*select_example(self.operation, preference))
 
-    def rate_limit(self, req: Request) -> None:
+    def rate_limit(self, environ: WSGIEnvironment) -> None:
         if self.limiter is None:
             return
-        wait = self.limiter.check(rate_key(req.headers.get("Authorization"), req.remote_addr))
+        wait = self.limiter.check(rate_key(environ.get("HTTP_AUTHORIZATION"), environ.get("REMOTE_ADDR")))
         if wait is not None:
             after = retry_after_header(wait)
             raise ApiError.documented("rateLimited", retryAfter=after, headers={"Retry-After": after})
@@ -95,16 +115,15 @@ class DiscardEndpoint:
             headers = {"Retry-After": str(fault.retry_after_seconds)} if fault.status == 429 else {}
             raise ApiError(fault.status, fault_message(fault), details=f"fault {fault.id}", headers=headers)
 
-    def validate(self, req: Request) -> None:
-        view_args = req.view_args or {}
+    def validate(self, environ: WSGIEnvironment, params: Mapping[str, str]) -> None:
         problems = [
             (param.name, problem)
             for param in self.operation.parameters
-            if (problem := param.problem(view_args.get(param.name, ""))) is not None
+            if (problem := param.problem(params.get(param.name, ""))) is not None
         ]
         if problems:
             raise ApiError(400, " ".join(message for _, message in problems), details=", ".join(n for n, _ in problems))
-        if has_body(req):
+        if has_body(environ):
             raise ApiError(400, "This endpoint takes no request body; send the request without one.", details="body")
 
     @staticmethod

@@ -9,7 +9,8 @@ it is remembered (a frontend sends a handful of distinct ones). The headers
 come from flask-cors's own `get_cors_options` and `get_cors_headers`, so they
 are exactly what `CORS(app, ...)` would add.
 
-One after-request hook does it all. Flask runs after-request hooks for every
+`CorsPolicy` decides; one after-request hook adds its headers to Flask's answers,
+and the endpoint's route (route.py) to its own. Flask runs after-request hooks for every
 answer, error answers included (an error handler's answer, and a 500's, are
 finalized through them), so nothing needs wrapping Flask's exception handlers.
 """
@@ -17,7 +18,7 @@ finalized through them), so nothing needs wrapping Flask's exception handlers.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 from flask_cors.core import (
@@ -29,36 +30,49 @@ from flask_cors.core import (
 )
 from werkzeug.datastructures import Headers
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
 REMEMBERED_REQUEST_KINDS = 1024
 OPTIONS: dict[str, Any] = {"origins": "*", "expose_headers": ["Retry-After"], "max_age": 600}
 _ASKED_HEADERS = ("Origin", ACL_REQUEST_METHOD, ACL_REQUEST_HEADERS, ACL_REQUEST_HEADER_PRIVATE_NETWORK)
 _ASKED = tuple("HTTP_" + name.upper().replace("-", "_") for name in _ASKED_HEADERS)  # their WSGI environ keys
 
 
-def init_app(app: Flask) -> None:
+class CorsPolicy:
+    """The CORS header fields of an answer, from its request's environ, by flask-cors's rules."""
+
+    def __init__(self, app: Flask) -> None:
+        resolved = get_cors_options(app, OPTIONS)
+
+        @lru_cache(maxsize=REMEMBERED_REQUEST_KINDS)
+        def headers_for(
+            method: str, origin: str | None, method_asked: str | None, headers_asked: str | None, private: str | None
+        ) -> tuple[tuple[str, Any], ...]:
+            values = (origin, method_asked, headers_asked, private)
+            asked = Headers([(name, v) for name, v in zip(_ASKED_HEADERS, values, strict=True) if v is not None])
+            return tuple(get_cors_headers(resolved, asked, method).items(multi=True))
+
+        self._headers_for = headers_for
+
+    def headers(self, environ: WSGIEnvironment) -> tuple[tuple[str, Any], ...]:
+        # request.headers.get(name) is environ.get(its CGI name), only slower
+        return self._headers_for(environ["REQUEST_METHOD"], *(environ.get(key) for key in _ASKED))
+
+
+def init_app(app: Flask, policy: CorsPolicy) -> None:
     """CORS for every origin (as Prism), Retry-After readable by scripts; a preflight is a 204 with no body.
 
     Registered after the journal, so it runs before it: the journal and the log record the 204.
     """
-    resolved = get_cors_options(app, OPTIONS)
-
-    @lru_cache(maxsize=REMEMBERED_REQUEST_KINDS)
-    def headers_for(
-        method: str, origin: str | None, method_asked: str | None, headers_asked: str | None, private: str | None
-    ) -> tuple[tuple[str, Any], ...]:
-        values = (origin, method_asked, headers_asked, private)
-        asked = Headers([(name, v) for name, v in zip(_ASKED_HEADERS, values, strict=True) if v is not None])
-        return tuple(get_cors_headers(resolved, asked, method).items(multi=True))
 
     @app.after_request
     def add_cors_headers(response: Response) -> Response:
         req = request._get_current_object()  # type: ignore[attr-defined]
-        environ = req.environ  # request.headers.get(name) is environ.get(its CGI name), only slower
-        method = req.method
         headers = response.headers
-        for name, value in headers_for(method, *(environ.get(key) for key in _ASKED)):
+        for name, value in policy.headers(req.environ):
             headers.add(name, value)
-        if method == "OPTIONS" and response.status_code == 200 and req.url_rule is not None:
+        if req.method == "OPTIONS" and response.status_code == 200 and req.url_rule is not None:
             # A preflight gets 204 and no body, as Prism answers, not Flask's empty text/html 200.
             response.status_code = 204
             response.set_data(b"")

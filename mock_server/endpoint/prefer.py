@@ -1,7 +1,7 @@
 """Prism-compatible response selection: any documented answer, on demand.
 
 `Prefer: code=404, example=instanceNotFound` (or `?__code=404&__example=…`)
-returns the spec's example for that status with a fresh traceId, touching no
+returns the spec's example for that status (with this request's traceId), touching no
 state, so a frontend can render every error state without arranging it.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from sonarly_openapi.spec import Operation
 
-from ..envelope import ApiError, with_fresh_trace_id
+from ..envelope import ApiError
 
 RETRY_AFTER_SECONDS = "1"
 
@@ -40,7 +40,10 @@ def read_preference(prefer_header: str | None, query: Mapping[str, str]) -> Pref
 
 
 def select_example(operation: Operation, preference: Preference) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """(status, body, headers) of the chosen example; 400 naming the choices otherwise."""
+    """(status, body, headers) of the chosen example; 400 naming the choices otherwise.
+
+    The body is the example as the spec has it: the answer gets the request's own traceId in place of its.
+    """
     documented = operation.documented_statuses
     if preference.code is not None:
         if not (preference.code.isascii() and preference.code.isdigit()) or int(preference.code) not in documented:
@@ -74,4 +77,4 @@ def select_example(operation: Operation, preference: Preference) -> tuple[int, d
 
 def _answer(status: int, example: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 429 else {}
-    return status, with_fresh_trace_id(example), headers
+    return status, example, headers
