@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import replace
 
@@ -134,3 +135,18 @@ def test_parallel_discards_of_one_instance_succeed_exactly_once(store: MemoryIns
         worker.join()
     assert sorted(outcomes) == ["ok"] + ["refused"] * (threads - 1)
     assert store.get(A).has_pending_approval is False  # type: ignore[union-attr]
+
+
+def test_written_instances_add_nothing_to_the_garbage_collectors_walk() -> None:
+    """A long run discards and adds many instances; none may lengthen every full collection (a server pause)."""
+    count = 2000
+    store = MemoryInstanceStore([make(f"{i:024x}") for i in range(count)])
+    gc.collect()
+    tracked_before = len(gc.get_objects())
+    for i in range(count):
+        discard(store, GROUP, CAMPAIGN, f"{i:024x}")
+        store.add(make(f"{count + i:024x}"))
+    gc.collect()
+    assert len(gc.get_objects()) - tracked_before < count // 10
+    assert store.get(f"{0:024x}").workflow_status == "stopped"  # type: ignore[union-attr]
+    assert store.get(f"{count:024x}") == make(f"{count:024x}")
