@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .hostile import CREATIONS, SLOW_CONNECTIONS, HostileReport
-from .load import MIX_DESCRIPTION
+from .load import MIX_DESCRIPTION, PATTERN
 from .scale import ScalePoint
 from .suite import SuiteReport
 from .throughput import ThroughputReport
@@ -37,6 +37,19 @@ def throughput_table(report: ThroughputReport) -> list[str]:
             f"{measured.cpu_us:,.0f} | {share} | {best.status_summary()} |"
         )
     lines.append("")
+    fresh_share = PATTERN.count("f") / len(PATTERN)
+    short = [
+        measured.config.label
+        for measured in report.measured.values()
+        if measured.config.stateful
+        and measured.best.requests
+        and measured.best.fresh_used / measured.best.requests < fresh_share * 0.9
+    ]
+    if short:
+        lines.append(
+            f"- Fresh pending instances ran out in the best run of: {', '.join(short)}. Its later discards were "
+            "repeats (409), so its mix was not the one above; raise THROUGHPUT_INSTANCES (bench/run.py)."
+        )
     for paced in report.paced:
         label = report.measured[paced.key].config.label
         result = paced.result
