@@ -217,7 +217,7 @@ class ExchangeLog:
     ) -> None:
         """`path` as decoded from the environ; `started`, the request's time.perf_counter() reading."""
         elapsed_ms = (time.perf_counter() - started) * 1000
-        method = environ["REQUEST_METHOD"]
+        method = environ["REQUEST_METHOD"].upper()
         if not path.startswith(self.skip_prefix):
             self.journal.record(
                 {

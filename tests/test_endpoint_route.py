@@ -16,6 +16,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.test import EnvironBuilder
 
 from mock_server import create_app
+from mock_server.context import EXTENSION_KEY
 from mock_server.endpoint.route import EndpointRoute
 
 from .helpers import assert_error_envelope, bearer, discard_path
@@ -39,7 +40,7 @@ def flask_routes_to_endpoint(app: Flask, path: str) -> bool:
         endpoint, _ = adapter.match(path, method="POST")
     except (NotFound, MethodNotAllowed, RequestRedirect):
         return False
-    return bool(endpoint == app.extensions["discard_mock"].operation.operation_id)
+    return bool(endpoint == app.extensions[EXTENSION_KEY].operation.operation_id)
 
 
 @settings(max_examples=300, deadline=None)
@@ -48,7 +49,7 @@ def test_the_route_takes_the_paths_flask_routes_to_the_endpoint_and_no_other(
     app: Flask, account: str, campaign: str, instance: str, tail: str
 ) -> None:
     path = discard_path(account, campaign, instance) + tail
-    route = app.extensions["discard_mock"].operation.path_pattern
+    route = app.extensions[EXTENSION_KEY].operation.path_pattern
     assert (route.fullmatch(path) is not None) == flask_routes_to_endpoint(app, path), path
 
 
@@ -62,6 +63,15 @@ def test_a_path_near_the_endpoints_is_flasks_404(app: Flask, path: str) -> None:
     assert response.status_code == 404
     assert_error_envelope(response.get_json())
     assert "No route for POST" in response.get_json()["error"]["message"]
+
+
+def test_a_lower_case_method_is_routed_as_flask_routes_it(app: Flask) -> None:
+    """Werkzeug upper-cases the method it routes by; a server may pass `post` as sent."""
+    environ = EnvironBuilder(path=discard_path(), method="POST", headers=bearer()).get_environ()
+    environ["REQUEST_METHOD"] = "post"
+    response = app.response_class.from_app(app, environ)
+    assert response.status_code in (200, 409)
+    assert response.get_json()["data" if response.status_code == 200 else "error"]
 
 
 def test_a_non_ascii_path_reaches_the_endpoint_decoded_as_flask_would(app: Flask) -> None:

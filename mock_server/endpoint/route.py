@@ -54,7 +54,7 @@ class EndpointRoute:
         self.fullmatch: Callable[[str], re.Match[str] | None] = endpoint.operation.path_pattern.fullmatch
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"] != self.method:
+        if environ["REQUEST_METHOD"].upper() != self.method:  # upper-cased, as Werkzeug routes methods
             return self.app(environ, start_response)
         # The path as Werkzeug decodes PATH_INFO (UTF-8 carried in latin-1), so both match the same paths.
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
