@@ -45,7 +45,8 @@ _NO_HEADERS: dict[str, str] = {}
 
 
 class Answer(NamedTuple):
-    """A successful answer: its status, its envelope but for the traceId, and its own header fields."""
+    """What the endpoint answers (a discard's 200, or the example `Prefer` chose): its status, its
+    envelope but for the traceId, and its own header fields. Refusals are raised as ApiError."""
 
     status: int
     body: dict[str, Any]

@@ -56,8 +56,8 @@ class CorsPolicy:
         self._headers_for = headers_for
 
     def headers(self, environ: WSGIEnvironment) -> tuple[tuple[str, Any], ...]:
-        # request.headers.get(name) is environ.get(its CGI name), only slower
-        return self._headers_for(environ["REQUEST_METHOD"], *(environ.get(key) for key in _ASKED))
+        # request.headers.get(name) is environ.get(its CGI name), only slower; the method as Werkzeug gives it
+        return self._headers_for(environ["REQUEST_METHOD"].upper(), *(environ.get(key) for key in _ASKED))
 
 
 def init_app(app: Flask, policy: CorsPolicy) -> None:

@@ -9,7 +9,7 @@ those hooks do, with the same code: the envelope (envelope.py), the error
 answers (errors.py), the journal entry and log line (`ExchangeLog`) and the
 CORS headers (`CorsPolicy`).
 
-Flask still knows the route (app.py registers it without a view), so it
+Flask still knows the route (`endpoint.init_app` registers it without a view), so it
 answers what is not a POST there: a preflight's 204, a 405 naming POST.
 """
 
