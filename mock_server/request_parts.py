@@ -27,21 +27,25 @@ def bearer_token(authorization: str | None) -> str | None:
 
 def declares_body(environ: WSGIEnvironment) -> bool:
     """The request says a body follows (a length, or chunked transfer coding)."""
-    return bool(get_content_length(environ)) or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return bool(get_content_length(environ)) or _chunked(environ)
 
 
 def has_body(environ: WSGIEnvironment) -> bool:
     """True for any body at all, without reading more than one byte of it."""
     if get_content_length(environ):
         return True
-    if declares_body(environ):
-        if not environ.get("wsgi.input_terminated"):
-            return True  # the server left it undecoded, so the stream reads empty: count it as a body
-        try:
-            return bool(environ["wsgi.input"].read(1))
-        except Exception:  # a body the server cannot decode (bad chunk sizes) is still a body
-            return True
-    return False
+    if not _chunked(environ):
+        return False
+    if not environ.get("wsgi.input_terminated"):
+        return True  # the server left it undecoded, so the stream reads empty: count it as a body
+    try:
+        return bool(environ["wsgi.input"].read(1))
+    except Exception:  # a body the server cannot decode (bad chunk sizes) is still a body
+        return True
+
+
+def _chunked(environ: WSGIEnvironment) -> bool:
+    return "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
 
 
 def json_body(req: Request, *, optional: bool = False, limit: int = MAX_CONTROL_BODY) -> Any:
