@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from flask import Flask, Response
 
+from discard_contract.spec import Spec
 from mock_server.serving.server import MockServer
-from sonarly_openapi.spec import Spec
 
 # The docs' 200 example, as the mock would answer it (a fixed traceId: no per-request work at all).
 BODY = json.dumps(

@@ -19,7 +19,7 @@ from typing import Any
 import schemathesis
 
 from contract_tests.settings import active
-from sonarly_openapi import SPEC_PATH
+from discard_contract.spec import SPEC_PATH
 
 BASE_URL = os.environ.get("BENCH_BASE_URL", "http://127.0.0.1:4010")
 HEADERS = {"Authorization": f"Bearer {os.environ.get('BENCH_API_KEY', 'sk_test_execute')}"}

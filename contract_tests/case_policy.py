@@ -15,16 +15,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from sonarly_openapi.spec import Spec
+from discard_contract import rules
+from discard_contract.ids import InstanceIds, nonexistent_account_group_id, nonexistent_object_id
+from discard_contract.rules import Rule
+from discard_contract.spec import Spec
 
-from .ids import InstanceIds, nonexistent_account_group_id, nonexistent_object_id
-
-# (rule of CONTRACT.md, statuses it allows); see its "Order of checks".
-AUTHENTICATION = ("authentication (401)", frozenset({401}))
-VALIDATION = ("request validation (400; 404 where formats are not checked)", frozenset({400, 404}))
-ACCOUNT_GROUP = ("account-group access (403 or 404)", frozenset({403, 404}))
-EXISTENCE = ("existence and scope (404)", frozenset({404}))
-SUCCESS = ("discard of a provisioned pending instance (200)", frozenset({200}))
+# What a case may break, as CONTRACT.md's "Order of checks" names it, and the rule whose statuses it allows.
+AUTHENTICATION = ("authentication", rules.AUTH_401)
+VALIDATION = ("request validation (404 where formats are not checked)", rules.INPUT_VALIDATION)
+ACCOUNT_GROUP = ("account-group access", rules.ACCOUNT_GROUP)
+EXISTENCE = ("existence and scope", rules.SCOPE_404)
+SUCCESS = ("discard of a provisioned pending instance", rules.DISCARD_200)
 
 _BEARER = re.compile(r"^Bearer [!-~]+$")
 
@@ -33,17 +34,17 @@ _BEARER = re.compile(r"^Bearer [!-~]+$")
 class CasePlan:
     """What was done to a case, and what the answer must be."""
 
-    rules: list[tuple[str, frozenset[int]]] = field(default_factory=list)
+    broken: list[tuple[str, Rule]] = field(default_factory=list)
     instance: InstanceIds | None = None
     headers: dict[str, str] = field(default_factory=dict)  # to send as explicit request headers
 
     @property
     def allowed(self) -> frozenset[int]:
         """One rule broken: its statuses; several: any of theirs (the order is inferred)."""
-        return frozenset().union(*(statuses for _, statuses in self.rules)) if self.rules else SUCCESS[1]
+        return frozenset().union(*(rule.statuses for _, rule in self.broken or [SUCCESS]))
 
     def describe(self) -> str:
-        return " + ".join(name for name, _ in self.rules) or SUCCESS[0]
+        return " + ".join(f"{name} ({rule.expected})" for name, rule in self.broken or [SUCCESS])
 
 
 class CasePolicy:
@@ -69,7 +70,7 @@ class CasePolicy:
             generated.pop("Authorization", None)  # none or a well-formed made-up key: ours instead
             plan.headers = {"Authorization": f"Bearer {self._api_key}"}
         else:
-            plan.rules.append(AUTHENTICATION)  # a malformed one is kept, and it must get 401
+            plan.broken.append(AUTHENTICATION)  # a malformed one is kept, and it must get 401
         case.headers = generated  # type: ignore[attr-defined]
 
         params = dict(case.path_parameters or {})  # type: ignore[attr-defined]
@@ -77,8 +78,8 @@ class CasePolicy:
         for name in malformed & {"campaignId", "workflowInstanceId"}:
             params[name] = _defused(params[name])
         if malformed:
-            plan.rules.append(VALIDATION)
-        instance = self._provision() if positive and not plan.rules else None
+            plan.broken.append(VALIDATION)
+        instance = self._provision() if positive and not plan.broken else None
         if instance is not None:
             params = instance.path()
             plan.instance = instance
@@ -89,11 +90,11 @@ class CasePolicy:
             if "accountGroupId" not in malformed:
                 params["accountGroupId"] = self._home_group or nonexistent_account_group_id()
                 if self._home_group is None:
-                    plan.rules.append(ACCOUNT_GROUP)
+                    plan.broken.append(ACCOUNT_GROUP)
             if not malformed or malformed == {"accountGroupId"}:
-                plan.rules.append(EXISTENCE)
+                plan.broken.append(EXISTENCE)
             if "accountGroupId" in malformed:
-                plan.rules.append(ACCOUNT_GROUP)  # a server that checks no format sees an inaccessible group
+                plan.broken.append(ACCOUNT_GROUP)  # a server that checks no format sees an inaccessible group
         case.path_parameters = params  # type: ignore[attr-defined]
         return plan
 

@@ -2,9 +2,10 @@
 
 Every request of the suite, generated or hand-built, is a Schemathesis `Case`
 of the spec's operation: it is validated by Schemathesis' own checks plus the
-envelope checks, and a failure shows the request as a curl line. A 429 is
-validated too, before it is retried: whichever layer wrote it, it is the
-contract's business.
+contract's checks on an answer (`discard_contract.checks`, adapted here, not
+registered with Schemathesis), and a failure shows the request as a curl line.
+A 429 is validated too, before it is retried: whichever layer wrote it, it is
+the contract's business.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -29,9 +29,39 @@ from schemathesis.specs.openapi.checks import (
 )
 from urllib3.util.retry import Retry
 
-from .checks import ENVELOPE_CHECKS, envelope_of
+from discard_contract import rules
+from discard_contract.checks import ANSWER_CHECKS, ENVELOPE_CHECKS, Check
+from discard_contract.exchange import Exchange
+from discard_contract.headers import RETRY_AFTER, retry_after_seconds
+from discard_contract.rules import Rule
+from discard_contract.violations import ContractViolation, violation
+
 from .record import RunRecord
-from .violations import ContractViolation, violation
+
+
+def exchange_of(response: Response | requests.Response, method: str | None = None) -> Exchange:
+    """The contract's view of an answer, from Schemathesis' response or a plain requests one."""
+    request = response.request
+    headers: Any = response.headers if isinstance(response, Response) else response.headers.items()
+    return Exchange.of(
+        method or str(request.method), str(request.path_url), response.status_code, headers, response.content
+    )
+
+
+def as_schemathesis(checks: tuple[Check, ...], name: str) -> Callable[[Any, Response, Any], None]:
+    """The contract's checks as one Schemathesis check (passed explicitly, never registered
+    globally, so other Schemathesis runs in the same process are unaffected)."""
+
+    def check(ctx: Any, response: Response, case: Any) -> None:
+        exchange = exchange_of(response)
+        for each in checks:
+            each(exchange)
+
+    check.__name__ = name
+    return check
+
+
+contract_answer_checks = as_schemathesis(ANSWER_CHECKS, "contract_answer_checks")
 
 # Not `ignored_auth`: its probes go out on a session of their own, which does not
 # wait out 429s, so a rate-limited target would fail it; test_auth.py covers it.
@@ -42,10 +72,14 @@ CONFORMANCE_CHECKS = (
     response_headers_conformance,
     response_schema_conformance,
     negative_data_rejection,
-    *ENVELOPE_CHECKS,
+    contract_answer_checks,
 )
-# What a 429 must satisfy before it is retried: documented, the envelope.
-THROTTLED_CHECKS = (status_code_conformance, content_type_conformance, response_schema_conformance, *ENVELOPE_CHECKS)
+# What a 429 must satisfy before it is retried: documented, the envelope and its headers.
+THROTTLED_CHECKS = (
+    status_code_conformance, content_type_conformance, response_schema_conformance, contract_answer_checks
+)  # fmt: skip
+# What an answer outside the spec's operation must satisfy (another method, an unknown path).
+ENVELOPE_ONLY = (as_schemathesis(ENVELOPE_CHECKS, "contract_envelope_checks"),)
 MAX_429_RETRIES = 6
 MAX_RETRY_AFTER_SECONDS = 10.0
 BACKOFF_SECONDS = 0.1
@@ -78,7 +112,7 @@ def http_session(retry_429: bool = True, pool: int = 64, backoff_factor: float =
         read=0,
         other=0,
         status=MAX_429_RETRIES if retry_429 else 0,
-        status_forcelist=(429,) if retry_429 else (),
+        status_forcelist=tuple(rules.RATE_LIMIT.statuses) if retry_429 else (),
         allowed_methods=None,
         respect_retry_after_header=True,
         backoff_factor=backoff_factor,
@@ -91,27 +125,18 @@ def http_session(retry_429: bool = True, pool: int = 64, backoff_factor: float =
     return session
 
 
-def retry_delay(response: Any, attempt: int) -> float:
+def retry_delay(exchange: Exchange, attempt: int) -> float:
     """Retry-After when sent, as delay-seconds or an HTTP-date (RFC 9110), capped; else exponential backoff."""
-    value = response.headers.get("Retry-After") or response.headers.get("retry-after")
-    value = value[0] if isinstance(value, list) and value else value
-    if isinstance(value, str) and value.strip():
-        seconds: float | None
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                seconds = parsedate_to_datetime(value).timestamp() - time.time()
-            except (TypeError, ValueError):
-                seconds = None
-        if seconds is not None:
-            return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+    value = exchange.header(RETRY_AFTER)
+    seconds = retry_after_seconds(value) if value else None
+    if seconds is not None:
+        return min(seconds, MAX_RETRY_AFTER_SECONDS)
     return min(BACKOFF_SECONDS * 2.0**attempt, 2.0)
 
 
 @dataclass
-class Exchange:
-    """One request and its answer (after any 429s, which were checked and are counted)."""
+class Sent:
+    """One request the suite sent, and its answer (after any 429s, which were checked and are counted)."""
 
     case: Case[Any]
     response: Response
@@ -119,17 +144,20 @@ class Exchange:
     throttled: int = 0  # 429s answered before this response
 
     @property
+    def exchange(self) -> Exchange:
+        return exchange_of(self.response)
+
+    @property
     def status(self) -> int:
         return self.response.status_code
 
     @property
     def body(self) -> dict[str, Any] | None:
-        return envelope_of(self.response)
+        return self.exchange.envelope
 
     @property
     def data(self) -> dict[str, Any]:
-        body = self.body or {}
-        return body.get("data") or {}
+        return self.exchange.data
 
     @property
     def curl(self) -> str:
@@ -146,9 +174,12 @@ class Exchange:
         return f"\n  request:  {self.curl}\n  response: {self.answer}"
 
 
-def typed(failures: FailureGroup, request: str, response: str, rule_id: str = "spec") -> ContractViolation:
-    """Schemathesis' failure group as one typed violation: the envelope's rule when one of
-    our checks failed (its class kept), else `rule_id`; every failure's message in it."""
+def typed(failures: FailureGroup, request: str, response: str, rule: Rule = rules.SPEC) -> ContractViolation:
+    """Schemathesis' failure group as one typed violation, every failure's message in it.
+
+    It names the rule of the first of the contract's checks that failed (else `rule`), but for
+    a 429 that is not the envelope: that breaks the rate-limit rule (CONTRACT.md: a 429 must
+    still be the envelope), which is what `rule` says while a 429 is checked."""
     messages = []
     for failure in failures.exceptions:
         inner = failure.exception if isinstance(failure, CustomFailure) else None
@@ -157,9 +188,8 @@ def typed(failures: FailureGroup, request: str, response: str, rule_id: str = "s
     message = "; ".join(messages)
     raised = [f.exception for f in failures.exceptions if isinstance(f, CustomFailure)]
     ours = [e for e in raised if isinstance(e, ContractViolation)]
-    if ours and rule_id == "spec":
-        return type(ours[0])(ours[0].rule.id, message, request=request, response=response)
-    return violation(rule_id, message, request=request, response=response)
+    named = ours[0].rule if ours and not (rule is rules.RATE_LIMIT and ours[0].rule is rules.ENVELOPE) else rule
+    return violation(named, message, request=request, response=response)
 
 
 class DiscardClient:
@@ -200,7 +230,7 @@ class DiscardClient:
         checks: Iterable[Any] = CONFORMANCE_CHECKS,
         before_sending: Callable[[], Any] | None = None,
         **kwargs: Any,
-    ) -> Exchange:
+    ) -> Sent:
         """Sends `case` with `headers` (default: the bearer of --api-key) and validates the answer.
 
         The headers go in as explicit request headers, so Schemathesis knows the
@@ -214,18 +244,21 @@ class DiscardClient:
                 self.session.before_send, before_sending = before_sending, None
             response = case.call(base_url=self.base_url, session=self.session, headers=sent, **kwargs)
             self.record.answered(response.status_code)
-            if response.status_code != 429 or throttled == MAX_429_RETRIES:
+            if response.status_code != rules.RATE_LIMIT.status or throttled == MAX_429_RETRIES:
                 break
-            self._validate(case, response, sent, THROTTLED_CHECKS, rule_id="rate-limit")
-            time.sleep(retry_delay(response, throttled))
+            self._validate(case, response, sent, THROTTLED_CHECKS, rule=rules.RATE_LIMIT)
+            time.sleep(retry_delay(exchange_of(response), throttled))
             throttled += 1
         self._validate(case, response, sent, checks)
-        exchange = Exchange(case, response, self.base_url, throttled)
-        if response.status_code == 200 and case.method.upper() == "POST" and case.path_parameters:
+        exchange = Sent(case, response, self.base_url, throttled)
+        discarded = (
+            response.status_code == rules.DISCARD_200.status and case.method.upper() == self.operation.method.upper()
+        )
+        if discarded and case.path_parameters:
             self.record.was_discarded(dict(case.path_parameters))
         return exchange
 
-    def _validate(self, case: Any, response: Any, sent: dict[str, str], checks: Iterable[Any], **kw: str) -> None:
+    def _validate(self, case: Any, response: Any, sent: dict[str, str], checks: Iterable[Any], **kw: Rule) -> None:
 
         __tracebackhide__ = True  # failures point at the test, not at this helper
         try:
@@ -236,10 +269,10 @@ class DiscardClient:
                 transport_kwargs={"base_url": self.base_url},
             )
         except FailureGroup as failures:
-            exchange = Exchange(case, response, self.base_url)
-            raise typed(failures, exchange.curl, exchange.answer, **kw) from None
+            shown = Sent(case, response, self.base_url)
+            raise typed(failures, shown.curl, shown.answer, **kw) from None
 
-    def post_off_the_spec(self, path: str) -> Any:
+    def post_off_the_spec(self, path: str) -> Exchange:
         """A POST to a path the spec does not have (an unknown route): its 429s are
         checked against the envelope and retried like the discards'."""
 
@@ -247,19 +280,19 @@ class DiscardClient:
         url = self.base_url + path
         attempt = 0
         while True:
-            response = self.session.post(url, headers=self.bearer(), timeout=30)
-            self.record.answered(response.status_code)
-            if response.status_code != 429 or attempt == MAX_429_RETRIES:
-                return response
+            answer = exchange_of(self.session.post(url, headers=self.bearer(), timeout=30))
+            self.record.answered(answer.status)
+            if answer.status != rules.RATE_LIMIT.status or attempt == MAX_429_RETRIES:
+                return answer
             for check in ENVELOPE_CHECKS:
                 try:
-                    check(None, response, None)
+                    check(answer)
                 except ContractViolation as exc:
                     raise violation(
-                        "rate-limit", f"a 429 must be the envelope: {exc.message}", request=f"POST {url}",
-                        response=f"429 {response.text[:300]}",
+                        rules.RATE_LIMIT, f"a 429 must be the envelope: {exc.message}", request=f"POST {url}",
+                        response=answer.describe(300),
                     ) from None  # fmt: skip
-            time.sleep(retry_delay(response, attempt))
+            time.sleep(retry_delay(answer, attempt))
             attempt += 1
 
     def discard(
@@ -269,7 +302,7 @@ class DiscardClient:
         headers: Mapping[str, str] | None = None,
         checks: Iterable[Any] = CONFORMANCE_CHECKS,
         **kwargs: Any,
-    ) -> Exchange:
+    ) -> Sent:
 
         __tracebackhide__ = True  # failures point at the test, not at this helper
         return self.send(self.case(path), headers=headers, checks=checks, **kwargs)

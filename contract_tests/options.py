@@ -1,4 +1,4 @@
-"""Reading the suite's option values: every mistake is a usage error that names the option.
+"""The suite's options, and reading their values: every mistake is a usage error that names the option.
 
 pytest's own `type=` conversion reports a bad command-line value, but not a bad
 environment value, and says nothing about what would be right. These parsers
@@ -9,24 +9,19 @@ take the command line first, the environment second, and raise
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
 
+from discard_contract.rates import RateError, parse_rate
+
+from .settings import DEFAULT_EXAMPLES, DEFAULT_PARALLEL, DEFAULT_SHRINK_SECONDS, SuiteSettings
+
 T = TypeVar("T")
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off", ""})
-
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*([a-zA-Z]+)\s*$")
-_UNITS = {
-    "s": "s", "sec": "s", "second": "s", "seconds": "s",
-    "m": "m", "min": "m", "minute": "m", "minutes": "m",
-    "h": "h", "hour": "h", "hours": "h",
-    "d": "d", "day": "d", "days": "d",
-}  # fmt: skip
 
 
 class OptionError(ValueError):
@@ -45,14 +40,13 @@ def parse_flag(text: str) -> bool:
 
 def parse_rate_limit(text: str) -> str:
     """'600/min', '10/s', '1000/hour' as Schemathesis' 'N/s|m|h|d'; zero and unknown units are refused."""
-    match = _RATE.match(text)
-    unit = _UNITS.get(match.group(2).lower()) if match else None
-    if match is None or unit is None:
-        raise OptionError(f"{text!r} is not a rate: write requests per unit, e.g. 10/s, 600/min, 1000/h")
-    count = int(match.group(1))
-    if count < 1:
-        raise OptionError(f"{text!r} allows no request at all: the rate must be at least 1 per unit, e.g. 1/s")
-    return f"{count}/{unit}"
+    try:
+        rate = parse_rate(text)
+    except RateError as exc:
+        raise OptionError(str(exc)) from None
+    if not rate.count.is_integer():
+        raise OptionError(f"{text!r}: the count must be a whole number of requests per unit, e.g. 1/s or 30/min")
+    return str(rate)
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:
@@ -85,3 +79,87 @@ def read(config: pytest.Config, flag: str, env: str, parse: Callable[[str], T], 
         return parse(str(text))
     except OptionError as exc:
         raise pytest.UsageError(f"contract suite: {source}: {exc}") from None
+
+
+# option, env, help; --base-url comes from pytest-base-url (env PYTEST_BASE_URL).
+TEXT_OPTIONS = (
+    ("--api-key", "CONTRACT_API_KEY", "key with campaigns:execute and access to the provisioned account groups"),
+    (
+        "--api-key-without-permission",
+        "CONTRACT_API_KEY_WITHOUT_PERMISSION",
+        "valid key lacking campaigns:execute (403 tests)",
+    ),
+    ("--state-setup-url", "CONTRACT_STATE_SETUP_URL", "provider-state endpoint that creates instances to discard"),
+    ("--fixtures-file", "CONTRACT_FIXTURES_FILE", "JSON file listing instances to discard"),
+)
+VALUE_OPTIONS = (
+    ("--contract-rate-limit", "CONTRACT_RATE_LIMIT", "cap on the request rate to the target, e.g. 10/s or 600/min"),
+    ("--contract-examples", "CONTRACT_EXAMPLES", f"generated cases per property test (default {DEFAULT_EXAMPLES})"),
+    ("--contract-seed", "CONTRACT_SEED", "seed for generated data; every run prints the one it used"),
+    (
+        "--contract-parallel",
+        "CONTRACT_PARALLEL",
+        f"parallel discards in the concurrency test (default {DEFAULT_PARALLEL})",
+    ),
+    (
+        "--contract-shrink-seconds",
+        "CONTRACT_SHRINK_SECONDS",
+        f"time budget for minimising a failing example, per test (default {DEFAULT_SHRINK_SECONDS})",
+    ),
+    ("--contract-report", "CONTRACT_REPORT", "write the rules' verdicts and the statuses seen as JSON to this path"),
+)
+
+
+def register(parser: pytest.Parser) -> None:
+    """The suite's options, each with its environment variable."""
+    group = parser.getgroup("contract", "discard contract suite")
+    for flag, env, help_text in TEXT_OPTIONS:
+        group.addoption(flag, default=os.environ.get(env), help=f"{help_text} (env {env})")
+    for flag, env, help_text in VALUE_OPTIONS:  # parsed once the run is known to be a contract run
+        group.addoption(flag, default=None, help=f"{help_text} (env {env})")
+    group.addoption(
+        "--state-setup-header",
+        action="append",
+        metavar="'NAME: VALUE'",
+        default=[],
+        help="a header for provider-state calls, e.g. a control token; repeatable (env CONTRACT_STATE_SETUP_HEADER)",
+    )
+    group.addoption(
+        "--contract-no-shrink",
+        action="store_const",
+        const="true",
+        default=None,
+        help="report failing examples as found, without minimising them: fails faster "
+        "(env CONTRACT_NO_SHRINK: 1/true/yes/on or 0/false/no/off)",
+    )
+
+
+def read_settings(config: pytest.Config, seed: int) -> SuiteSettings:
+    """The run's settings; `seed` is used when none was given."""
+    return SuiteSettings(
+        examples=read(config, "--contract-examples", "CONTRACT_EXAMPLES", whole_number(1), DEFAULT_EXAMPLES),
+        seed=read(config, "--contract-seed", "CONTRACT_SEED", whole_number(0), seed),
+        rate_limit=read(config, "--contract-rate-limit", "CONTRACT_RATE_LIMIT", parse_rate_limit, None),
+        parallel=read(config, "--contract-parallel", "CONTRACT_PARALLEL", whole_number(2), DEFAULT_PARALLEL),
+        shrink=not read(config, "--contract-no-shrink", "CONTRACT_NO_SHRINK", parse_flag, False),
+        shrink_seconds=read(
+            config, "--contract-shrink-seconds", "CONTRACT_SHRINK_SECONDS", whole_number(0), DEFAULT_SHRINK_SECONDS
+        ),
+        report=read(config, "--contract-report", "CONTRACT_REPORT", str, None),
+    )
+
+
+def state_headers(config: pytest.Config) -> dict[str, str]:
+    """--state-setup-header lines (else the env variable's one) as a header mapping."""
+    given = config.getoption("state_setup_header") or []
+    lines = given or (
+        [os.environ["CONTRACT_STATE_SETUP_HEADER"]] if os.environ.get("CONTRACT_STATE_SETUP_HEADER") else []
+    )
+    headers = {}
+    for line in lines:
+        try:
+            name, value = parse_header(line)
+        except OptionError as exc:
+            raise pytest.UsageError(f"contract suite: --state-setup-header: {exc}") from None
+        headers[name] = value
+    return headers

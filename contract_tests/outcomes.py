@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sonarly_openapi.spec import Spec
+from discard_contract import rules
+from discard_contract.ids import InstanceIds
+from discard_contract.rules import Rule
+from discard_contract.spec import Spec
+from discard_contract.violations import violation
 
-from .client import DiscardClient, Exchange
-from .ids import InstanceIds
-from .violations import violation
+from .client import DiscardClient, Sent
 
 # (workflowStatus, workflowStopReason) after a discard, as the spec's example of a discard shows them.
 _SHOWN = Spec.shipped().operation().success_example()["data"]["leadStatus"]
 DISCARDED = (_SHOWN["workflowStatus"], _SHOWN["workflowStopReason"])
 
 
-def expect_status(exchange: Exchange, allowed: Collection[int], rule_id: str, what: str) -> None:
-    """`what` says what was sent; `allowed` is what the rule lets the target answer.
+def expect_status(exchange: Sent, rule: Rule, what: str, allowed: Collection[int] | None = None) -> None:
+    """`what` says what was sent; `allowed` is what the target may answer (by default the rule's statuses).
 
     A request that was throttled first and then got the answer of a request
     already processed (a 409 where the rule wanted a 200) breaks the 429 rule:
@@ -28,25 +30,26 @@ def expect_status(exchange: Exchange, allowed: Collection[int], rule_id: str, wh
     """
 
     __tracebackhide__ = True  # failures point at the test, not at this helper
+    allowed = rule.statuses if allowed is None else allowed
     if exchange.status in allowed:
         return
     expected = " or ".join(map(str, sorted(allowed)))
-    if exchange.throttled and exchange.status == 409 and 200 in allowed:
+    if exchange.throttled and exchange.status == rules.REPEAT_409.status and rules.DISCARD_200.status in allowed:
         raise violation(
-            "rate-limit",
+            rules.RATE_LIMIT,
             f"{what}: after {exchange.throttled} x 429 the retry got 409, not {expected}: "
             "a throttled request must change nothing",
             request=exchange.curl,
             response=exchange.answer,
         )
-    raise violation(rule_id, f"{what}: expected {expected}, got {exchange.status}", **_shown(exchange))
+    raise violation(rule, f"{what}: expected {expected}, got {exchange.status}", **_shown(exchange))
 
 
-def expect_discarded(exchange: Exchange, instance: InstanceIds) -> None:
+def expect_discarded(exchange: Sent, instance: InstanceIds) -> None:
     """200, describing exactly that instance, its approval gate closed and nothing 'completed'."""
 
     __tracebackhide__ = True  # failures point at the test, not at this helper
-    expect_status(exchange, {200}, "discard-200", f"a discard of pending instance {instance}")
+    expect_status(exchange, rules.DISCARD_200, f"a discard of pending instance {instance}")
     data = exchange.data
     lead = data.get("leadStatus") or {}
     wrong = {
@@ -59,10 +62,10 @@ def expect_discarded(exchange: Exchange, instance: InstanceIds) -> None:
     if lead.get("workflowStatus") == "completed":
         problems.append("leadStatus.workflowStatus is 'completed': a discard must not pretend content was sent")
     if problems:
-        raise violation("discard-200", "; ".join(problems), **_shown(exchange))
+        raise violation(rules.DISCARD_200, "; ".join(problems), **_shown(exchange))
 
 
-def expect_discard_details(exchange: Exchange) -> None:
+def expect_discard_details(exchange: Sent) -> None:
     """The inferred details of a 200: action 'discarded', stopped, CONTENT_DISCARDED."""
 
     __tracebackhide__ = True  # failures point at the test, not at this helper
@@ -72,13 +75,13 @@ def expect_discard_details(exchange: Exchange) -> None:
     want = ("discarded", *DISCARDED)
     if got != want:
         raise violation(
-            "discard-details",
+            rules.DISCARD_DETAILS,
             f"action, workflowStatus, workflowStopReason are {got}, expected {want}",
             **_shown(exchange),
         )
 
 
-def expect_unchanged(client: DiscardClient, instance: InstanceIds, after: Exchange, *, pending: bool = True) -> None:
+def expect_unchanged(client: DiscardClient, instance: InstanceIds, after: Sent, *, pending: bool = True) -> None:
     """Proves a rejected request changed nothing, with the only probe the API has: the right discard.
 
     It must still succeed on a pending instance, and still be a 409 on one that is not.
@@ -86,13 +89,13 @@ def expect_unchanged(client: DiscardClient, instance: InstanceIds, after: Exchan
 
     __tracebackhide__ = True  # failures point at the test, not at this helper
     follow_up = client.discard(instance.path())
-    expected = 200 if pending else 409
+    expected = (rules.DISCARD_200 if pending else rules.NOT_PENDING_409).status
     if follow_up.status != expected:
         state = "pending" if pending else "not pending"
         throttled = after.throttled + follow_up.throttled
         note = f" ({throttled} x 429 came first; if the target processed one, that is the change)" if throttled else ""
         raise violation(
-            "rejected-unchanged",
+            rules.REJECTED_UNCHANGED,
             f"a rejected request ({after.status}) must change nothing, but afterwards a discard of the {state} "
             f"instance {instance} got {follow_up.status}, not {expected}{note}."
             f"\nThe rejected request:{after.explain()}\nThe follow-up:",
@@ -102,5 +105,5 @@ def expect_unchanged(client: DiscardClient, instance: InstanceIds, after: Exchan
         expect_discarded(follow_up, instance)
 
 
-def _shown(exchange: Exchange) -> dict[str, str]:
+def _shown(exchange: Sent) -> dict[str, str]:
     return {"request": exchange.curl, "response": exchange.answer}

@@ -16,14 +16,16 @@ from typing import Any
 
 import requests
 
-from .client import retry_delay
-from .ids import ID_FIELDS, InstanceIds, unknown_path
+from discard_contract.exchange import ENVELOPE_FIELDS
+from discard_contract.ids import ID_FIELDS, InstanceIds, unknown_path
+from discard_contract.spec import Spec
+
+from .client import exchange_of, retry_delay
 from .provisioning import CONSUMER, PENDING, FixturesFileProvisioner, ProvisioningError
 from .target import Target
 
 TIMEOUT_SECONDS = 10.0
 MAX_THROTTLED = 3
-ENVELOPE_FIELDS = ("success", "data", "error", "traceId")
 
 
 class PreflightError(Exception):
@@ -53,10 +55,7 @@ def masked(key: str) -> str:
 
 
 def discard_path(path: dict[str, str]) -> str:
-    return (
-        f"/v1/accounts/{path['accountGroupId']}/campaigns/{path['campaignId']}"
-        f"/workflow-instances/{path['workflowInstanceId']}/discard"
-    )
+    return Spec.shipped().operation().path(path)
 
 
 class Preflight:
@@ -165,7 +164,7 @@ class Preflight:
                 raise PreflightError(f"{option}: cannot reach {url}: {_reason(exc)}") from None
             if response.status_code != 429 or attempt == MAX_THROTTLED:
                 break
-            time.sleep(retry_delay(response, attempt))
+            time.sleep(retry_delay(exchange_of(response), attempt))
         try:
             body = response.json()
         except ValueError:

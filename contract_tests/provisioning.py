@@ -17,9 +17,8 @@ from typing import Protocol
 import pytest
 import requests
 
-from sonarly_openapi.spec import Spec
-
-from .ids import InstanceIds
+from discard_contract.ids import InstanceIds
+from discard_contract.spec import Spec
 
 
 def _states_from_the_spec() -> tuple[str, str, tuple[str, ...]]:

@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .rules import RULES, Rule
+from discard_contract import rules as contract_rules
+from discard_contract.rules import RULES, Rule
+from discard_contract.spec import Spec
 
-DOCUMENTED_STATUSES = (200, 400, 401, 403, 404, 409, 429, 500, 502)
+DOCUMENTED_STATUSES = Spec.shipped().operation().documented_statuses
 
 
 @dataclass
 class TestOutcome:
     nodeid: str
-    rules: tuple[str, ...]  # what the test proves (its contract_rule marker)
+    rules: tuple[Rule, ...]  # what the test proves (its contract_rule marker)
     outcome: str  # passed, failed, skipped
-    broken: tuple[str, ...] = ()  # the rules its failure names (a typed violation); empty: untyped failure
+    broken: tuple[Rule, ...] = ()  # the rules its failure names (a typed violation); empty: untyped failure
     reason: str = ""  # a skip's reason, or a failure's first line
 
 
@@ -37,19 +39,22 @@ class RuleVerdict:
 def verdicts(outcomes: list[TestOutcome], statuses: Counter[int]) -> list[RuleVerdict]:
     result = []
     for rule in RULES:
-        mine = [o for o in outcomes if rule.id in o.rules or rule.id in o.broken]
-        failed = [o for o in mine if o.outcome == "failed" and (rule.id in o.broken or not o.broken)]
+        mine = [o for o in outcomes if rule in o.rules or rule in o.broken]
+        failed = [o for o in mine if o.outcome == "failed" and (rule in o.broken or not o.broken)]
         passed = [o for o in mine if o.outcome == "passed"]
         tests = sorted({o.nodeid for o in mine})
         if failed:
             verdict, reason = "failed", f"{failed[0].nodeid}: {failed[0].reason}"
-        elif rule.id == "rate-limit" and not statuses.get(429):
+        elif rule is contract_rules.RATE_LIMIT and not statuses.get(rule.status):
             verdict, reason = "skipped", "the target answered no 429 in this run, so no 429 was checked"
         elif passed:
             verdict, reason = "passed", f"{len(passed)} test(s) passed"
         elif any(o.outcome == "failed" for o in mine):
             first = next(o for o in mine if o.outcome == "failed")
-            verdict, reason = "skipped", f"not proven: {first.nodeid} failed first, on {', '.join(first.broken)}"
+            verdict, reason = (
+                "skipped",
+                f"not proven: {first.nodeid} failed first, on {', '.join(r.id for r in first.broken)}",
+            )
         elif mine:
             reasons = sorted({o.reason for o in mine if o.reason})
             verdict, reason = "skipped", "; ".join(reasons) or "its tests did not run"

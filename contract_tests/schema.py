@@ -1,22 +1,24 @@
-"""The spec, loaded once as a Schemathesis schema configured for this run."""
+"""The spec as a Schemathesis schema configured for one run.
+
+Built anew for each run (never cached across runs in one process), from the
+run's settings: test modules that parametrize over it build theirs at import,
+the client's fixture its own.
+"""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import schemathesis
 
-from sonarly_openapi import SPEC_PATH
+from discard_contract.spec import SPEC_PATH
 
-from .settings import active
+from .settings import SuiteSettings
 
 REQUEST_TIMEOUT_SECONDS = 30
 
 
-@cache
-def contract_schema() -> Any:
-    settings = active()
+def contract_schema(settings: SuiteSettings) -> Any:
     schema = schemathesis.openapi.from_path(str(SPEC_PATH))
     schema.config.seed = settings.seed
     # Generated auth headers would turn most negative cases into plain 401s and

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from discard_contract import rules
+
 from .client import DiscardClient
 from .outcomes import expect_discarded, expect_status, expect_unchanged
 
@@ -28,7 +30,7 @@ def _bodies(other: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-@pytest.mark.contract_rule("body-ignored")
+@pytest.mark.contract_rule(rules.BODY_IGNORED)
 @pytest.mark.parametrize(
     "kind",
     [
@@ -46,8 +48,8 @@ def test_a_body_never_discards_or_edits_another_instance(
     request = dict(_bodies(bystander)[kind])
     headers = {**discard_client.bearer(), **request.pop("headers", {})}
     answer = discard_client.discard(target.path(), headers=headers, **request)
-    expect_status(answer, {200, 400}, "body-ignored", f"a discard with a body ({kind}): ignored (200) or refused (400)")
-    if answer.status == 200:
+    expect_status(answer, rules.BODY_IGNORED, f"a discard with a body ({kind}): ignored (200) or refused (400)")
+    if answer.status == rules.DISCARD_200.status:
         expect_discarded(answer, target)
     else:
         expect_unchanged(discard_client, target, after=answer)

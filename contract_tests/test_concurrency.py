@@ -16,16 +16,18 @@ from typing import Any
 
 import pytest
 
+from discard_contract import rules
+from discard_contract.ids import unknown_path
+from discard_contract.violations import violation
+
 from .client import DiscardClient
-from .ids import unknown_path
 from .settings import active
-from .violations import violation
 
 ROUNDS = 5  # a 2 ms window was caught in the first round 8 times in 10: five make a miss rare
 
 
 @pytest.mark.inferred
-@pytest.mark.contract_rule("concurrent")
+@pytest.mark.contract_rule(rules.CONCURRENT)
 def test_parallel_discards_of_one_instance_succeed_exactly_once(
     discard_client: DiscardClient, provisioner: Any, api_key: str
 ) -> None:
@@ -43,12 +45,13 @@ def test_parallel_discards_of_one_instance_succeed_exactly_once(
 
             answers = list(pool.map(discard, clients))
             statuses = Counter(answer.status for answer in answers)
-            if statuses != Counter({200: 1, 409: parallel - 1}):
-                odd = next((a for a in answers if a.status == 200), answers[0])
+            success, conflict = rules.DISCARD_200.status, rules.REPEAT_409.status
+            if statuses != Counter({success: 1, conflict: parallel - 1}):
+                odd = next((a for a in answers if a.status == success), answers[0])
                 raise violation(
-                    "concurrent",
+                    rules.CONCURRENT,
                     f"round {round_number}: {parallel} parallel discards of pending instance {instance} must give "
-                    f"exactly one 200 and {parallel - 1} x 409; got {dict(statuses)}",
+                    f"exactly one {success} and {parallel - 1} x {conflict}; got {dict(statuses)}",
                     request=odd.curl,
                     response=odd.answer,
                 )

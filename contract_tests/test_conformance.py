@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from sonarly_openapi.spec import Spec
+from discard_contract import rules
+from discard_contract.spec import Spec
 
 from .case_policy import CasePolicy
 from .client import DiscardClient
@@ -22,7 +23,7 @@ from .outcomes import expect_discarded, expect_status
 from .schema import contract_schema
 from .settings import active
 
-schema = contract_schema()
+schema = contract_schema(active())
 
 # Successes the property test may cause per run (each on a fresh provisioned instance).
 PROVISIONED_SUCCESSES = 8
@@ -49,13 +50,15 @@ def case_policy(api_key: str, provisioner: Any) -> CasePolicy:
     )
 
 
-@pytest.mark.contract_rule("spec", "envelope", "check-order", "discard-200", "rate-limit")
+@pytest.mark.contract_rule(
+    rules.SPEC, rules.ENVELOPE, rules.HEADERS, rules.CHECK_ORDER, rules.DISCARD_200, rules.RATE_LIMIT
+)
 @schema.parametrize()  # type: ignore[untyped-decorator]  # Schemathesis annotates it as a bare Callable
 @settings(report_multiple_bugs=False)  # the first failure, shrunk: a red gate should be quick to read
 def test_every_answer_keeps_the_contract(case: Any, discard_client: DiscardClient, case_policy: CasePolicy) -> None:
     positive = case.meta is None or not case.meta.generation.mode.is_negative
     plan = case_policy.apply(case, positive=positive)
     exchange = discard_client.send(case, headers=plan.headers)
-    expect_status(exchange, plan.allowed, "check-order", f"a request that broke {plan.describe()}")
+    expect_status(exchange, rules.CHECK_ORDER, f"a request that broke {plan.describe()}", plan.allowed)
     if plan.instance is not None:
         expect_discarded(exchange, plan.instance)

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from discard_contract import rules
+
 from .client import DiscardClient
 from .outcomes import expect_status
 
@@ -20,7 +22,7 @@ MIN_AGE_SECONDS = 2.0
 
 
 @pytest.mark.inferred
-@pytest.mark.contract_rule("final")
+@pytest.mark.contract_rule(rules.FINAL)
 def test_every_discard_is_still_final_at_the_end_of_the_run(discard_client: DiscardClient) -> None:
     discarded = discard_client.record.discarded_paths()
     if not discarded:
@@ -34,7 +36,6 @@ def test_every_discard_is_still_final_at_the_end_of_the_run(discard_client: Disc
         again = discard_client.discard(path)
         expect_status(
             again,
-            {409},
-            "final",
+            rules.FINAL,
             f"a discard of {path['workflowInstanceId']}, discarded {time.monotonic() - when:.1f} s earlier in this run",
         )

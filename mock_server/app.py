@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from sonarly_openapi.spec import Spec
+from discard_contract.spec import Spec
 
 from . import control, endpoint, errors, journal
 from .config import DEFAULTS, ConfigError

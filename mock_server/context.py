@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import current_app
 from jsonschema import Draft202012Validator
 
-from sonarly_openapi.spec import Operation, Spec
+from discard_contract.spec import Operation, Spec
 
 from .control.provider_states import ProviderStates
 from .endpoint.checks import DiscardEndpoint

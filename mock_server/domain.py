@@ -15,7 +15,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from sonarly_openapi.spec import Spec
+from discard_contract.spec import Spec
 
 PENDING_APPROVAL: Mapping[str, object] = MappingProxyType({"has_pending_approval": True})
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Response, g
 
-from sonarly_openapi.spec import ErrorAnswer, Spec
+from discard_contract.spec import ErrorAnswer, Spec
 
 # Statuses the endpoint's spec does not document, answered by the mock or its server (inferred codes).
 UNDOCUMENTED_CODES: Mapping[int, str] = {
@@ -99,10 +99,6 @@ def error_body(
         "error": {"code": code or error_code(status), "message": message, "details": details},
         "traceId": trace_id,
     }
-
-
-def success_body(data: dict[str, Any], trace_id: str) -> dict[str, Any]:
-    return {"success": True, "data": data, "error": None, "traceId": trace_id}
 
 
 def failure_body(error: ApiError, trace_id: str) -> dict[str, Any]:

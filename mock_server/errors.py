@@ -7,7 +7,10 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from discard_contract.headers import RETRY_AFTER, retry_after_value
+
 from .envelope import ApiError, current_trace_id, failure
+from .faults import DEFAULT_RETRY_AFTER_SECONDS
 from .storage import StoreUnavailable
 
 log = logging.getLogger("discard_mock")
@@ -72,7 +75,7 @@ def unavailable(error: StoreUnavailable, trace_id: str) -> ApiError:
         f"The mock's store is unavailable: {error}. Retry shortly; GET /__mock/health says when it is back.",
         details="store",
         code="SERVICE_UNAVAILABLE",
-        headers={"Retry-After": "1"},
+        headers={RETRY_AFTER: retry_after_value(DEFAULT_RETRY_AFTER_SECONDS)},
     )
 
 

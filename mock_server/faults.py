@@ -19,6 +19,7 @@ MAX_LATENCY_MS = 60_000
 MAX_COUNT = 1_000_000
 MAX_RETRY_AFTER_SECONDS = 86_400
 MAX_INSTANCE_ID_LENGTH = 128
+# The wait a 429 or 503 of the mock names when nothing computed one (a fault, an example, a store outage).
 DEFAULT_RETRY_AFTER_SECONDS = 1
 FIELDS = ("status", "count", "probability", "latencyMs", "workflowInstanceId", "retryAfterSeconds")
 

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from discard_contract.rates import RateError, parse_rate
+
 from .request_parts import bearer_token
 
 if TYPE_CHECKING:
     from .storage.interfaces import BucketStore
-
-_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
-_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +35,14 @@ class RateLimit:
 
         Raises ValueError with a message for a person.
         """
-        match = _RATE.match(text.lower())
-        if not match or match.group(2) not in _UNITS or float(match.group(1)) <= 0:
-            raise ValueError(f"rate limit {text!r}: expected COUNT/UNIT with a count above 0, e.g. 10/s, 600/min, 5/h")
-        count = float(match.group(1))
-        burst = max(1, math.ceil(count)) if burst is None else burst
+        try:
+            rate = parse_rate(text)
+        except RateError as exc:
+            raise ValueError(f"rate limit: expected COUNT/UNIT: {exc}") from None
+        burst = max(1, math.ceil(rate.count)) if burst is None else burst
         if burst < 1:
             raise ValueError(f"rate limit burst must be at least 1; got {burst}")
-        return cls(per_second=count / _UNITS[match.group(2)], burst=burst)
+        return cls(per_second=rate.per_second, burst=burst)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +61,6 @@ def take(bucket: Bucket | None, now: float, limit: RateLimit) -> tuple[Bucket, f
     if tokens >= 1.0:
         return Bucket(tokens - 1.0, now), None
     return Bucket(tokens, now), (1.0 - tokens) / limit.per_second
-
-
-def retry_after_header(wait_seconds: float) -> str:
-    """Retry-After is whole seconds; never 0, or a client would retry at once and fail again."""
-    return str(max(1, math.ceil(wait_seconds)))
 
 
 def rate_key(authorization: str | None, client_address: str | None) -> str:

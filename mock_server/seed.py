@@ -16,7 +16,8 @@ from typing import Any
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 
-from sonarly_openapi.spec import EcmaValidator, Spec
+from discard_contract.schemas import EcmaValidator
+from discard_contract.spec import Spec
 
 from .domain import Instance
 from .endpoint.keys import ApiKey

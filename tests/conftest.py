@@ -9,13 +9,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from discard_contract.spec import Spec
 from mock_server import create_app
 from mock_server.context import EXTENSION_KEY, MockContext
-from sonarly_openapi.spec import Spec
 
-from .browser import launched_chromium, unavailable_reason
-from .redis_server import own_redis, redis_prefix, redis_server  # noqa: F401 (fixtures)
-from .served import MockProcess, served
+from .support.browser import launched_chromium, unavailable_reason
+from .support.redis_server import own_redis, redis_prefix, redis_server  # noqa: F401 (fixtures)
+from .support.served import MockProcess, served
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sonarly_openapi.spec import Spec
+from discard_contract.spec import Spec
 
 from ..domain import Instance
 from ..envelope import ApiError

@@ -26,12 +26,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from werkzeug.wrappers import Request
 
-from sonarly_openapi.spec import Operation
+from discard_contract.headers import RETRY_AFTER, retry_after_value
+from discard_contract.spec import Operation
 
 from ..domain import DiscardRule, Instance, NotFound, NotPendingApproval
 from ..envelope import ApiError
 from ..faults import fault_message, inject
-from ..rate_limit import RateLimiter, rate_key, retry_after_header
+from ..rate_limit import RateLimiter, rate_key
 from ..request_parts import has_body
 from ..storage import FaultRegistry, InstanceStore
 from .keys import ApiKey, Keyring
@@ -96,8 +97,8 @@ class DiscardEndpoint:
             return
         wait = self.limiter.check(rate_key(environ.get("HTTP_AUTHORIZATION"), environ.get("REMOTE_ADDR")))
         if wait is not None:
-            after = retry_after_header(wait)
-            raise ApiError.documented("rateLimited", retryAfter=after, headers={"Retry-After": after})
+            after = retry_after_value(wait)
+            raise ApiError.documented("rateLimited", retryAfter=after, headers={RETRY_AFTER: after})
 
     def injected_fault(self, workflow_instance_id: str) -> None:
         """A delay and maybe an error, as the faults in force ask; an injected error changes nothing."""
@@ -113,7 +114,7 @@ class DiscardEndpoint:
             self.sleep(injection.latency_ms / 1000)
         fault = injection.error
         if fault is not None and fault.status is not None:
-            headers = {"Retry-After": str(fault.retry_after_seconds)} if fault.status == 429 else {}
+            headers = {RETRY_AFTER: str(fault.retry_after_seconds)} if fault.status == 429 else {}
             raise ApiError(fault.status, fault_message(fault), details=f"fault {fault.id}", headers=headers)
 
     def validate(self, environ: WSGIEnvironment, params: Mapping[str, str]) -> None:

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sonarly_openapi.spec import Operation
+from discard_contract.headers import RETRY_AFTER, retry_after_value
+from discard_contract.spec import Operation
 
 from ..envelope import ApiError
-
-RETRY_AFTER_SECONDS = "1"
+from ..faults import DEFAULT_RETRY_AFTER_SECONDS
 
 
 @dataclass(frozen=True)
@@ -76,5 +76,5 @@ def select_example(operation: Operation, preference: Preference) -> tuple[int, d
 
 
 def _answer(status: int, example: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 429 else {}
+    headers = {RETRY_AFTER: retry_after_value(DEFAULT_RETRY_AFTER_SECONDS)} if status == 429 else {}
     return status, example, headers

@@ -1,0 +1,52 @@
+"""concurrent broken: check, then write, with a window between."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from contextlib import suppress
+
+from discard_contract import rules
+from mock_server.domain import ConditionalUpdate, Instance
+from mock_server.storage.memory import MemoryInstanceStore
+
+from .bug import Bug
+from .serving import (
+    unconditionally,
+    with_store,
+)
+
+RACE_WINDOW_SECONDS = 0.002
+
+
+class RacyStore(MemoryInstanceStore):
+    """Checks, then writes up to 2 ms later (a round trip to a database would do): a second
+    discard that arrives inside that window also sees a pending instance, and both succeed.
+
+    The window is a barrier with a 2 ms timeout, not a sleep: it closes as soon as a second
+    caller is there, and it is only open as long as a real check-then-write gap would be.
+    """
+
+    def __init__(self, instances: Iterable[Instance] = ()) -> None:
+        super().__init__(instances)
+        self._rendezvous = threading.Barrier(2, timeout=RACE_WINDOW_SECONDS)
+
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        current = self.get(update.workflow_instance_id)
+        if current is None or not update.matches(current):
+            return current, False
+        with suppress(threading.BrokenBarrierError):
+            self._rendezvous.wait()
+        self._rendezvous.reset()
+        written, _ = super().update_if(unconditionally(update))
+        return written, True
+
+
+racy_discard = with_store(RacyStore)
+
+
+BUGS = {
+    "check-then-write window of 2 ms": Bug(
+        racy_discard, ("test_parallel_discards_of_one_instance_succeed_exactly_once",), rules.CONCURRENT
+    ),
+}

@@ -1,0 +1,71 @@
+"""Variants that keep the contract but decide CONTRACT.md's inferred points the other way,
+and a target no run can judge."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from typing import Any
+
+from flask import Flask
+
+from mock_server.endpoint.keys import ApiKey, Keyring
+from mock_server.envelope import ApiError
+
+from .rate_limit import throttling
+from .serving import (
+    context_of,
+    endpoint_of,
+    rewrite_json,
+)
+
+
+def other_inferred_choices(app: Flask) -> None:
+    """No ID formats checked (404 instead of 400), 404 for an inaccessible account group,
+    bodies ignored, other error codes (VALIDATION_ERROR kept for 400), no error details."""
+    ctx = context_of(app)
+    endpoint = endpoint_of(app)
+    endpoint.operation = replace(endpoint.operation, parameters=())
+
+    class NotFoundForOtherGroups(Keyring):
+        @staticmethod
+        def require_account_group(key: ApiKey, account_group_id: str) -> None:
+            if account_group_id not in key.account_groups:
+                raise ApiError(404, f"No account group {account_group_id}.")
+
+    endpoint.keyring = NotFoundForOtherGroups(ctx.seed.api_keys)
+
+    def ignore_body(environ: dict[str, Any], start_response: Any, wsgi_app: Any = app.wsgi_app) -> Any:
+        if environ.get("PATH_INFO", "").startswith("/v1/"):
+            environ["CONTENT_LENGTH"] = "0"
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ["wsgi.input"] = io.BytesIO(b"")
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = ignore_body  # type: ignore[method-assign]
+
+    def recode(body: dict[str, Any], status: int) -> None:
+        if status >= 400:
+            body["error"].pop("details", None)
+            if status != 400:
+                body["error"]["code"] = f"E{status}"
+
+    rewrite_json(app, recode)
+
+
+def approved_action(app: Flask) -> None:
+    """Answers a discard with action 'approved', as the docs' example does: only `inferred` checks object."""
+    rewrite_json(app, lambda body, status: body["data"].update(action="approved") if status == 200 else None)
+
+
+throttled = throttling(retry_after=("0", None))  # with Retry-After and without, in turn
+
+
+def every_request_unauthorized(app: Flask) -> None:
+    """Rejects every key: a run that only ever sees 401s must not pass."""
+
+    class NoKeyring(Keyring):
+        def authenticate(self, authorization: str | None) -> ApiKey:
+            raise ApiError(401, "The API key is unknown or has been revoked.")
+
+    endpoint_of(app).keyring = NoKeyring(())

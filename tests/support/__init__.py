@@ -1,0 +1,1 @@
+"""What the tests share: constants and helpers, the served mock, a Redis server, a browser."""

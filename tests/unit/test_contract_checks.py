@@ -1,0 +1,121 @@
+"""Each check of an answer fails on an answer that breaks its rule, and only then.
+
+They are fed the contract's `Exchange` built the way the suite builds it from
+Schemathesis' response (lower-case header names, list values), so a check that
+looked a header up in one spelling only would fail here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from discard_contract import rules
+from discard_contract.checks import (
+    ANSWER_CHECKS,
+    content_type_is_json,
+    data_xor_error,
+    error_is_actionable,
+    json_envelope,
+    retry_after_is_valid,
+    success_means_2xx,
+    trace_id_present,
+    validation_error_code,
+)
+from discard_contract.exchange import Exchange
+from discard_contract.rules import Rule
+from discard_contract.violations import ContractViolation
+
+GOOD_ERROR = {
+    "success": False,
+    "data": None,
+    "error": {"code": "NOT_FOUND", "message": "No such instance.", "details": None},
+    "traceId": "t-1",
+}
+GOOD_SUCCESS = {"success": True, "data": {"action": "discarded"}, "error": None, "traceId": "t-2"}
+
+
+def answer(status: int, body: Any, content_type: str = "application/json", **headers: str) -> Exchange:
+    """An answer as Schemathesis hands it over: header names lower-cased, each value a list."""
+    fields = {"content-type": [content_type], **{name.replace("_", "-").lower(): [v] for name, v in headers.items()}}
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Exchange.of("POST", "/v1/accounts/a/campaigns/c/workflow-instances/w/discard", status, fields, content)
+
+
+RATE_LIMITED = {**GOOD_ERROR, "error": {"code": "RATE_LIMITED", "message": "Slow down.", "details": None}}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "headers"),
+    [
+        (404, GOOD_ERROR, "application/json", {}),
+        (200, GOOD_SUCCESS, "application/json; charset=utf-8", {}),
+        (400, {**GOOD_ERROR, "error": {"code": "VALIDATION_ERROR", "message": "m"}}, "Application/JSON", {}),
+        (429, RATE_LIMITED, "application/json", {"Retry_After": "120"}),
+        (429, RATE_LIMITED, "application/json", {"Retry_After": "Fri, 31 Dec 1999 23:59:59 GMT"}),
+        (429, RATE_LIMITED, "application/json", {}),
+    ],
+)
+def test_a_conforming_answer_passes_every_check(
+    status: int, body: dict[str, Any], content_type: str, headers: dict[str, str]
+) -> None:
+    for check in ANSWER_CHECKS:
+        check(answer(status, body, content_type, **headers))
+
+
+JSON = "application/json"
+BROKEN: list[tuple[Callable[[Exchange], None], Rule, Exchange]] = [
+    (json_envelope, rules.ENVELOPE, answer(404, GOOD_ERROR, "text/html")),
+    (json_envelope, rules.ENVELOPE, answer(404, b"<html>Not Found</html>")),
+    (json_envelope, rules.ENVELOPE, answer(404, b"[1, 2]")),
+    (json_envelope, rules.ENVELOPE, answer(404, {k: v for k, v in GOOD_ERROR.items() if k != "data"})),
+    (success_means_2xx, rules.ENVELOPE, answer(404, {**GOOD_ERROR, "success": True})),
+    (success_means_2xx, rules.ENVELOPE, answer(200, {**GOOD_SUCCESS, "success": False})),
+    (success_means_2xx, rules.ENVELOPE, answer(302, {**GOOD_SUCCESS, "success": True})),
+    (data_xor_error, rules.ENVELOPE, answer(200, {**GOOD_SUCCESS, "error": {"code": "X", "message": "m"}})),
+    (data_xor_error, rules.ENVELOPE, answer(200, {**GOOD_SUCCESS, "data": None})),
+    (data_xor_error, rules.ENVELOPE, answer(404, {**GOOD_ERROR, "data": {}})),
+    (data_xor_error, rules.ENVELOPE, answer(404, {**GOOD_ERROR, "error": None})),
+    (error_is_actionable, rules.ENVELOPE, answer(404, {**GOOD_ERROR, "error": {"code": "", "message": "m"}})),
+    (error_is_actionable, rules.ENVELOPE, answer(404, {**GOOD_ERROR, "error": {"code": "X", "message": " "}})),
+    (error_is_actionable, rules.ENVELOPE, answer(404, {**GOOD_ERROR, "error": {"message": "m"}})),
+    (error_is_actionable, rules.ENVELOPE, answer(404, {**GOOD_ERROR, "error": {"code": 4, "message": "m"}})),
+    (
+        error_is_actionable,
+        rules.ENVELOPE,
+        answer(404, {**GOOD_ERROR, "error": {"code": "X", "message": "m", "details": 3}}),
+    ),
+    (trace_id_present, rules.ENVELOPE, answer(404, {**GOOD_ERROR, "traceId": ""})),
+    (trace_id_present, rules.ENVELOPE, answer(200, {**GOOD_SUCCESS, "traceId": None})),
+    (validation_error_code, rules.ENVELOPE, answer(400, GOOD_ERROR)),
+    (content_type_is_json, rules.HEADERS, answer(404, GOOD_ERROR, "application/problem+json")),
+    (content_type_is_json, rules.HEADERS, answer(404, GOOD_ERROR, "text/plain; a=application/json")),
+    (retry_after_is_valid, rules.HEADERS, answer(429, RATE_LIMITED, JSON, Retry_After="soon")),
+    (retry_after_is_valid, rules.HEADERS, answer(429, RATE_LIMITED, JSON, Retry_After="1.5")),
+    (retry_after_is_valid, rules.HEADERS, answer(429, RATE_LIMITED, JSON, Retry_After="-1")),
+]
+
+
+@pytest.mark.parametrize(("check", "rule", "exchange"), BROKEN)
+def test_each_check_fails_the_answer_that_breaks_its_rule(
+    check: Callable[[Exchange], None], rule: Rule, exchange: Exchange
+) -> None:
+    with pytest.raises(ContractViolation) as raised:
+        check(exchange)
+    assert raised.value.rule is rule
+    assert f"CONTRACT «{rule.section}»" in str(raised.value) and f"[{rule.id}]" in str(raised.value)
+
+
+def test_a_header_counts_whatever_the_case_of_its_name() -> None:
+    exchange = Exchange.of("POST", "/", 429, [("RETRY-AFTER", "soon"), ("Content-Type", JSON)], b"{}")
+    with pytest.raises(ContractViolation, match="soon"):
+        retry_after_is_valid(exchange)
+
+
+def test_two_content_types_are_not_one_json_answer() -> None:
+    exchange = Exchange.of("POST", "/", 404, [("Content-Type", JSON), ("content-type", "text/html")], b"{}")
+    with pytest.raises(ContractViolation, match="once"):
+        content_type_is_json(exchange)
