@@ -63,18 +63,27 @@ class ProviderStates:
         default_account_group: str,
         new_id: Callable[[], str] = lambda: secrets.token_hex(12),
         account_group_problem: Callable[[str], str | None] = lambda _: None,
+        campaign_problem: Callable[[str], str | None] = lambda _: None,
     ) -> None:
-        """`account_group_problem` says why a group ID is not one a discard path can name (the spec's rule)."""
+        """`account_group_problem` and `campaign_problem` say why an ID is not one a discard path can
+        name (the spec's rules)."""
         self.states = states
         self._store = store
         self._default_account_group = default_account_group
         self._new_id = new_id
         self._account_group_problem = account_group_problem
+        self._campaign_problem = campaign_problem
 
     @classmethod
     def from_spec(cls, spec: Spec, store: InstanceStore, default_account_group: str) -> ProviderStates:
-        account_group = next(p for p in spec.operation().parameters if p.name == "accountGroupId")
-        return cls(spec.provider_states, store, default_account_group, account_group_problem=account_group.problem)
+        parameters = {p.name: p for p in spec.operation().parameters}
+        return cls(
+            spec.provider_states,
+            store,
+            default_account_group,
+            account_group_problem=parameters["accountGroupId"].problem,
+            campaign_problem=parameters["campaignId"].problem,
+        )
 
     def defaults(self, status: object = None) -> dict[str, Any]:
         """What a new instance of `status` is, by the spec's states (the first state's status if none is asked).
@@ -92,6 +101,21 @@ class ProviderStates:
 
     def parse(self, body: Any, query: Mapping[str, str]) -> StateChange:
         return parse_state_change(body, query, self.known)
+
+    @staticmethod
+    def _valid(params: Mapping[str, Any], name: str, problem_of: Callable[[str], str | None]) -> str:
+        value = params[name]
+        if not isinstance(value, str) or not value:
+            raise ApiError(400, f"params.{name} must be a non-empty string.", details=f"params.{name}")
+        if problem := problem_of(value):
+            raise ApiError(400, f"params.{name}: {problem}", details=f"params.{name}")
+        return value
+
+    def _group_of(self, campaign: str | None) -> str | None:
+        """The account group of an existing campaign (None for a new one): a campaign lives in one group.
+
+        Read from the store, so every worker process agrees; only a setup that names a campaign pays for it."""
+        return next((i.account_group_id for i in self._store.instances() if i.campaign_id == campaign), None)
 
     def apply(self, change: StateChange) -> dict[str, str]:
         if change.state not in self.states:
@@ -111,11 +135,18 @@ class ProviderStates:
 
     def _new_instance(self, change: StateChange) -> Instance:
         params = change.params
-        account_group = params.get("accountGroupId", self._default_account_group)
-        if not isinstance(account_group, str) or not account_group:
-            raise ApiError(400, "params.accountGroupId must be a non-empty string.", details="params.accountGroupId")
-        if problem := self._account_group_problem(account_group):
-            raise ApiError(400, f"params.accountGroupId: {problem}", details="params.accountGroupId")
+        campaign = self._valid(params, "campaignId", self._campaign_problem) if "campaignId" in params else None
+        if "accountGroupId" in params:
+            account_group = self._valid(params, "accountGroupId", self._account_group_problem)
+        else:
+            account_group = (self._group_of(campaign) if campaign else None) or self._default_account_group
+        if campaign is not None and self._group_of(campaign) not in (None, account_group):
+            raise ApiError(
+                400,
+                f"params.campaignId {campaign} is a campaign of account group {self._group_of(campaign)}, "
+                f"not of {account_group}; leave out params.accountGroupId, or give that group.",
+                details="params.campaignId",
+            )
         variants = self.states[change.state]
         status = params.get("workflowStatus", next(iter(variants)))
         if not isinstance(status, str) or status not in variants:
@@ -128,7 +159,7 @@ class ProviderStates:
             {
                 "workflowInstanceId": self._new_id(),
                 "accountGroupId": account_group,
-                "campaignId": self._new_id(),
+                "campaignId": campaign or self._new_id(),
                 "leadId": self._new_id(),
                 "workflowStatus": status,
                 **variants[status],

@@ -298,3 +298,44 @@ def test_an_account_group_no_discard_path_can_name_is_400(client: FlaskClient, g
     assert response.status_code == 400
     assert "params.accountGroupId" in response.get_json()["error"]["message"]
     assert client.get("/__mock/instances").get_json() == before
+
+
+def test_a_setup_puts_the_instance_in_the_campaign_and_group_it_names(client: FlaskClient) -> None:
+    """CONTRACT.md: both states take params.accountGroupId and params.campaignId, so a run can set up
+    instances of one campaign; a campaign is created in its group when new, and stays in it."""
+    first = client.post(URL, json={"state": PENDING_STATE, "params": {"accountGroupId": ACME}}).get_json()
+    campaign = first["campaignId"]
+    same = client.post(URL, json={"state": PENDING_STATE, "params": {"campaignId": campaign}}).get_json()
+    assert (same["accountGroupId"], same["campaignId"]) == (ACME, campaign)
+    assert same["workflowInstanceId"] != first["workflowInstanceId"]
+    stopped = client.post(
+        URL,
+        json={"state": NOT_PENDING_STATE, "params": {"campaignId": campaign, "workflowStatus": "stopped"}},
+    ).get_json()
+    assert (stopped["accountGroupId"], stopped["campaignId"]) == (ACME, campaign)
+    new = "0123456789abcdef01234567"
+    fresh = client.post(URL, json={"state": PENDING_STATE, "params": {"campaignId": new, "accountGroupId": "globex"}})
+    assert fresh.status_code in (200, 201) and fresh.get_json()["campaignId"] == new
+    assert fresh.get_json()["accountGroupId"] == "globex"
+    # Both discard as usual: their paths name them.
+    for ids in (first, same):
+        path = path_of(ids)
+        assert client.post(path, headers=bearer()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"campaignId": "not-a-campaign"}, "params.campaignId"),
+        ({"campaignId": 7}, "params.campaignId must be a non-empty string"),
+        ({"campaignId": "0123456789abcdef01234567", "accountGroupId": "globex"}, None),
+    ],
+)
+def test_a_campaign_that_cannot_be_one_or_lies_in_another_group_is_refused(
+    client: FlaskClient, params: dict[str, object], named: str | None
+) -> None:
+    client.post(URL, json={"state": PENDING_STATE, "params": {"campaignId": "0123456789abcdef01234567"}})
+    answer = client.post(URL, json={"state": PENDING_STATE, "params": params})
+    assert answer.status_code == 400, answer.get_json()
+    message = answer.get_json()["error"]["message"]
+    assert (named or "is a campaign of account group") in message, message
