@@ -242,21 +242,20 @@ class DiscardClient:
         while True:
             if before_sending is not None and isinstance(self.session, GatedSession):
                 self.session.before_send, before_sending = before_sending, None
+            started = time.monotonic()
             response = case.call(base_url=self.base_url, session=self.session, headers=sent, **kwargs)
-            self.record.answered(response.status_code)
+            self.record.answered(response.status_code, time.monotonic() - started)
             if response.status_code != rules.RATE_LIMIT.status or throttled == MAX_429_RETRIES:
                 break
             self._validate(case, response, sent, THROTTLED_CHECKS, rule=rules.RATE_LIMIT)
+            self.record.give_up_if_throttled()
             time.sleep(retry_delay(exchange_of(response), throttled))
             throttled += 1
+        if case.method.upper() == self.operation.method.upper() and case.path_parameters:
+            # Before the answer is judged: a discard that happened counts even if its answer is wrong.
+            self.record.model.answered(dict(case.path_parameters), response.status_code)
         self._validate(case, response, sent, checks)
-        exchange = Sent(case, response, self.base_url, throttled)
-        discarded = (
-            response.status_code == rules.DISCARD_200.status and case.method.upper() == self.operation.method.upper()
-        )
-        if discarded and case.path_parameters:
-            self.record.was_discarded(dict(case.path_parameters))
-        return exchange
+        return Sent(case, response, self.base_url, throttled)
 
     def _validate(self, case: Any, response: Any, sent: dict[str, str], checks: Iterable[Any], **kw: Rule) -> None:
 
@@ -272,16 +271,22 @@ class DiscardClient:
             shown = Sent(case, response, self.base_url)
             raise typed(failures, shown.curl, shown.answer, **kw) from None
 
-    def post_off_the_spec(self, path: str) -> Exchange:
-        """A POST to a path the spec does not have (an unknown route): its 429s are
+    def off_the_spec(self, target: str, *, method: str = "POST", headers: Mapping[str, str] | None = None) -> Exchange:
+        """A request to `target` (path and query, sent byte for byte as given: no re-encoding) that
+        need not be the spec's operation: an unknown route, a path near an instance's. Its 429s are
         checked against the envelope and retried like the discards'."""
 
         __tracebackhide__ = True  # failures point at the test, not at this helper
-        url = self.base_url + path
+        url = self.base_url + target
         attempt = 0
         while True:
-            answer = exchange_of(self.session.post(url, headers=self.bearer(), timeout=30))
-            self.record.answered(answer.status)
+            prepared = self.session.prepare_request(
+                requests.Request(method, url, headers=dict(self.bearer() if headers is None else headers))
+            )
+            prepared.url = url  # as given: requests would decode escapes of unreserved characters
+            started = time.monotonic()
+            answer = exchange_of(self.session.send(prepared, timeout=30), method)
+            self.record.answered(answer.status, time.monotonic() - started)
             if answer.status != rules.RATE_LIMIT.status or attempt == MAX_429_RETRIES:
                 return answer
             for check in ENVELOPE_CHECKS:
@@ -289,9 +294,10 @@ class DiscardClient:
                     check(answer)
                 except ContractViolation as exc:
                     raise violation(
-                        rules.RATE_LIMIT, f"a 429 must be the envelope: {exc.message}", request=f"POST {url}",
+                        rules.RATE_LIMIT, f"a 429 must be the envelope: {exc.message}", request=f"{method} {url}",
                         response=answer.describe(300),
                     ) from None  # fmt: skip
+            self.record.give_up_if_throttled()
             time.sleep(retry_delay(answer, attempt))
             attempt += 1
 

@@ -16,7 +16,14 @@ import pytest
 
 from discard_contract.rates import RateError, parse_rate
 
-from .settings import DEFAULT_EXAMPLES, DEFAULT_PARALLEL, DEFAULT_SHRINK_SECONDS, SuiteSettings
+from .settings import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_PARALLEL,
+    DEFAULT_SETTLE_SECONDS,
+    DEFAULT_SHRINK_SECONDS,
+    DEFAULT_TIME_BUDGET_SECONDS,
+    SuiteSettings,
+)
 
 T = TypeVar("T")
 
@@ -57,6 +64,19 @@ def whole_number(minimum: int) -> Callable[[str], int]:
             raise OptionError(f"{text!r} is not a whole number") from None
         if value < minimum:
             raise OptionError(f"{value} is below the minimum, {minimum}")
+        return value
+
+    return parse
+
+
+def seconds(minimum: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise OptionError(f"{text!r} is not a number of seconds") from None
+        if not minimum <= value < float("inf"):
+            raise OptionError(f"{value:g} is below the minimum, {minimum:g} seconds")
         return value
 
     return parse
@@ -107,6 +127,18 @@ VALUE_OPTIONS = (
         f"time budget for minimising a failing example, per test (default {DEFAULT_SHRINK_SECONDS})",
     ),
     ("--contract-report", "CONTRACT_REPORT", "write the rules' verdicts and the statuses seen as JSON to this path"),
+    (
+        "--contract-settle-seconds",
+        "CONTRACT_SETTLE_SECONDS",
+        "how long after an instance's last change the end-of-run census probes it "
+        f"(default {DEFAULT_SETTLE_SECONDS:g})",
+    ),
+    (
+        "--contract-time-budget",
+        "CONTRACT_TIME_BUDGET",
+        "the longest the run may take, census included, in seconds; past it the remaining tests are skipped "
+        f"with that reason (default {DEFAULT_TIME_BUDGET_SECONDS:g})",
+    ),
 )
 
 
@@ -123,6 +155,14 @@ def register(parser: pytest.Parser) -> None:
         metavar="'NAME: VALUE'",
         default=[],
         help="a header for provider-state calls, e.g. a control token; repeatable (env CONTRACT_STATE_SETUP_HEADER)",
+    )
+    group.addoption(
+        "--contract-bundled-mock",
+        action="store_const",
+        const="true",
+        default=None,
+        help="test the bundled mock (the default without --base-url); needed under CI=true, where a run "
+        "without a target is refused (env CONTRACT_BUNDLED_MOCK)",
     )
     group.addoption(
         "--contract-no-shrink",
@@ -146,6 +186,13 @@ def read_settings(config: pytest.Config, seed: int) -> SuiteSettings:
             config, "--contract-shrink-seconds", "CONTRACT_SHRINK_SECONDS", whole_number(0), DEFAULT_SHRINK_SECONDS
         ),
         report=read(config, "--contract-report", "CONTRACT_REPORT", str, None),
+        settle_seconds=read(
+            config, "--contract-settle-seconds", "CONTRACT_SETTLE_SECONDS", seconds(0.0), DEFAULT_SETTLE_SECONDS
+        ),
+        time_budget=read(
+            config, "--contract-time-budget", "CONTRACT_TIME_BUDGET", seconds(1.0), DEFAULT_TIME_BUDGET_SECONDS
+        ),
+        bundled_mock=read(config, "--contract-bundled-mock", "CONTRACT_BUNDLED_MOCK", parse_flag, False),
     )
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from discard_contract import rules
+from discard_contract.checks import discarded_instance
 from discard_contract.ids import InstanceIds
 from discard_contract.rules import Rule
 from discard_contract.spec import Spec
-from discard_contract.violations import violation
+from discard_contract.violations import ContractViolation, violation
 
 from .client import DiscardClient, Sent
 
@@ -50,19 +51,10 @@ def expect_discarded(exchange: Sent, instance: InstanceIds) -> None:
 
     __tracebackhide__ = True  # failures point at the test, not at this helper
     expect_status(exchange, rules.DISCARD_200, f"a discard of pending instance {instance}")
-    data = exchange.data
-    lead = data.get("leadStatus") or {}
-    wrong = {
-        "data.workflowInstanceId": (data.get("workflowInstanceId"), instance.workflow_instance_id),
-        "leadStatus.workflowInstanceId": (lead.get("workflowInstanceId"), instance.workflow_instance_id),
-        "leadStatus.leadId": (lead.get("leadId"), instance.lead_id),
-        "leadStatus.hasPendingApproval": (lead.get("hasPendingApproval"), False),
-    }
-    problems = [f"{name} is {got!r}, expected {want!r}" for name, (got, want) in wrong.items() if got != want]
-    if lead.get("workflowStatus") == "completed":
-        problems.append("leadStatus.workflowStatus is 'completed': a discard must not pretend content was sent")
-    if problems:
-        raise violation(rules.DISCARD_200, "; ".join(problems), **_shown(exchange))
+    try:
+        discarded_instance(exchange.exchange, instance)
+    except ContractViolation as wrong:
+        raise violation(wrong.rule, wrong.message, **_shown(exchange)) from None
 
 
 def expect_discard_details(exchange: Sent) -> None:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from . import options
-from .session import resolve_target, state_of
 
 if TYPE_CHECKING:  # imported where used: the plugin loads in every pytest run of the venv
     from discard_contract.ids import InstanceIds
 
+    from .budget import ShareOfBudget
     from .client import DiscardClient
     from .provisioning import Provisioner
     from .target import Target
@@ -33,6 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def contract_target(request: pytest.FixtureRequest) -> Target:
     """The server under test, with the keys and data sources it was given."""
+    from .session import resolve_target, state_of
+
     state = state_of(request.config)
     if state.target is None:  # an xdist worker, or a run that skipped the preflight
         state.target = resolve_target(request.config)
@@ -44,12 +46,25 @@ def discard_client(request: pytest.FixtureRequest, contract_target: Target) -> D
     """Sends discards to the target; its default key is --api-key. Its 429s are checked, then retried."""
     from .client import DiscardClient, http_session
     from .schema import contract_schema
+    from .session import state_of
 
     state = state_of(request.config)
     if state.schema is None:
         state.schema = contract_schema(state.settings)
     session = http_session(retry_429=False)
     return DiscardClient(state.schema, contract_target.base_url, contract_target.api_key, session, state.record)
+
+
+@pytest.fixture(scope="session")
+def contract_budget(request: pytest.FixtureRequest) -> ShareOfBudget:
+    """The running test's share of the run's time budget (--contract-time-budget)."""
+    from .budget import ShareOfBudget, TimeBudget
+    from .session import state_of
+
+    state = state_of(request.config)
+    if state.budget is None:
+        state.budget = TimeBudget(state.settings.time_budget, state.settings.settle_seconds)
+    return ShareOfBudget(state.budget, lambda: state.record.latency)
 
 
 @pytest.fixture(scope="session")
@@ -70,10 +85,20 @@ def key_without_permission(contract_target: Target) -> str:
 
 
 @pytest.fixture(scope="session")
-def provisioner(request: pytest.FixtureRequest, contract_target: Target) -> Iterator[Provisioner]:
-    """Gives out the instances this run may discard, and nothing else."""
+def provisioner(
+    request: pytest.FixtureRequest, contract_target: Target, discard_client: DiscardClient
+) -> Iterator[Provisioner]:
+    """Gives out the instances this run may discard, and nothing else; each goes into the run's
+    model, and the census holds them to it before they are torn down."""
     from .client import http_session
-    from .provisioning import FixturesFileProvisioner, NoProvisioner, ProvisioningError, StateSetupProvisioner
+    from .provisioning import (
+        FixturesFileProvisioner,
+        NoProvisioner,
+        ProvisioningError,
+        StateSetupProvisioner,
+        Tracking,
+    )
+    from .session import state_of, take_the_census
 
     try:
         if contract_target.state_setup_url:
@@ -85,8 +110,11 @@ def provisioner(request: pytest.FixtureRequest, contract_target: Target) -> Iter
             source = NoProvisioner()
     except ProvisioningError as exc:
         pytest.exit(f"contract suite: {exc}", returncode=4)
-    yield source
-    source.close()
+    yield Tracking(source, state_of(request.config).record.model)
+    try:
+        take_the_census(request.config, discard_client)
+    finally:
+        source.close()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from discard_contract.ids import InstanceIds
+from discard_contract.model import RunModel
 from discard_contract.spec import Spec
 
 
@@ -39,15 +40,47 @@ class ProvisioningError(Exception):
 
 
 class Provisioner(Protocol):
+    """Where instances come from. `where` asks for a place (CONTRACT.md: `params.accountGroupId`,
+    `params.campaignId`); a source may ignore it, and `Tracking.placed` tells."""
+
     def pending_left(self) -> int | None:
         """How many more pending instances it can give; None: any number."""
         ...
 
-    def pending(self) -> InstanceIds: ...
+    def pending(self, **where: str) -> InstanceIds: ...
 
-    def not_pending(self, workflow_status: str | None = None) -> InstanceIds: ...
+    def not_pending(self, workflow_status: str | None = None, **where: str) -> InstanceIds: ...
 
     def close(self) -> None: ...
+
+
+class Tracking:
+    """A provisioner whose every instance goes into the run's model (pending approval or not)."""
+
+    def __init__(self, source: Provisioner, model: RunModel) -> None:
+        self.source = source
+        self.model = model
+
+    def pending_left(self) -> int | None:
+        return self.source.pending_left()
+
+    def pending(self, **where: str) -> InstanceIds:
+        instance = self.source.pending(**where)
+        self.model.given(instance, pending=True)
+        return instance
+
+    def not_pending(self, workflow_status: str | None = None, **where: str) -> InstanceIds:
+        instance = self.source.not_pending(workflow_status, **where)
+        self.model.given(instance, pending=False)
+        return instance
+
+    def close(self) -> None:
+        self.source.close()
+
+    @staticmethod
+    def placed(instance: InstanceIds, **where: str) -> bool:
+        """The instance is where it was asked for (a target may ignore the request)."""
+        return all(instance.as_json().get(name) == value for name, value in where.items())
 
 
 class StateSetupProvisioner:
@@ -70,11 +103,11 @@ class StateSetupProvisioner:
     def pending_left(self) -> int | None:
         return None
 
-    def pending(self) -> InstanceIds:
-        return self._setup(PENDING, {})
+    def pending(self, **where: str) -> InstanceIds:
+        return self._setup(PENDING, dict(where))
 
-    def not_pending(self, workflow_status: str | None = None) -> InstanceIds:
-        return self._setup(NOT_PENDING, {"workflowStatus": workflow_status} if workflow_status else {})
+    def not_pending(self, workflow_status: str | None = None, **where: str) -> InstanceIds:
+        return self._setup(NOT_PENDING, {**where, **({"workflowStatus": workflow_status} if workflow_status else {})})
 
     def close(self) -> None:
         """One teardown per setup, with the IDs it returned merged into params, so a target
@@ -133,7 +166,7 @@ class FixturesFileProvisioner:
     def pending_left(self) -> int | None:
         return len(self._pending)
 
-    def pending(self) -> InstanceIds:
+    def pending(self, **where: str) -> InstanceIds:
         with self._lock:
             if not self._pending:
                 pytest.skip(
@@ -143,7 +176,7 @@ class FixturesFileProvisioner:
                 )
             return self._pending.pop(0)
 
-    def not_pending(self, workflow_status: str | None = None) -> InstanceIds:
+    def not_pending(self, workflow_status: str | None = None, **where: str) -> InstanceIds:
         if not self._not_pending:
             pytest.skip(f"fixtures file {self.path} lists no notPendingApproval entry; add one")
         # Not-pending instances are only ever refused, so they may be reused.
@@ -164,10 +197,10 @@ class NoProvisioner:
     def pending_left(self) -> int | None:
         return 0
 
-    def pending(self) -> InstanceIds:
+    def pending(self, **where: str) -> InstanceIds:
         pytest.skip(self.REASON)
 
-    def not_pending(self, workflow_status: str | None = None) -> InstanceIds:
+    def not_pending(self, workflow_status: str | None = None, **where: str) -> InstanceIds:
         pytest.skip(self.REASON)
 
     def close(self) -> None:

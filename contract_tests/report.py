@@ -1,18 +1,21 @@
 """What the gate proved: one verdict per CONTRACT.md rule, and the statuses the target produced.
 
-`--contract-report PATH` writes it as JSON; the terminal summary prints it as a
-short table, and so does `$GITHUB_STEP_SUMMARY` (Markdown) where CI sets it.
+A rule is `passed` only when a check of it ran on an answer that could have
+broken it, `failed` when any test of it failed, and `skipped` otherwise, with
+the true reason. `--contract-report PATH` writes it as JSON; the terminal
+summary prints it as a short table, and so does `$GITHUB_STEP_SUMMARY`
+(Markdown) where CI sets it.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from discard_contract import rules as contract_rules
 from discard_contract.rules import RULES, Rule
 from discard_contract.spec import Spec
 
@@ -21,7 +24,7 @@ DOCUMENTED_STATUSES = Spec.shipped().operation().documented_statuses
 
 @dataclass
 class TestOutcome:
-    nodeid: str
+    nodeid: str  # relative to the package
     rules: tuple[Rule, ...]  # what the test proves (its contract_rule marker)
     outcome: str  # passed, failed, skipped
     broken: tuple[Rule, ...] = ()  # the rules its failure names (a typed violation); empty: untyped failure
@@ -36,41 +39,52 @@ class RuleVerdict:
     tests: list[str] = field(default_factory=list)
 
 
-def verdicts(outcomes: list[TestOutcome], statuses: Counter[int]) -> list[RuleVerdict]:
-    result = []
-    for rule in RULES:
-        mine = [o for o in outcomes if rule in o.rules or rule in o.broken]
-        failed = [o for o in mine if o.outcome == "failed" and (rule in o.broken or not o.broken)]
-        passed = [o for o in mine if o.outcome == "passed"]
-        tests = sorted({o.nodeid for o in mine})
-        if failed:
-            verdict, reason = "failed", f"{failed[0].nodeid}: {failed[0].reason}"
-        elif rule is contract_rules.RATE_LIMIT and not statuses.get(rule.status):
-            verdict, reason = "skipped", "the target answered no 429 in this run, so no 429 was checked"
-        elif passed:
-            verdict, reason = "passed", f"{len(passed)} test(s) passed"
-        elif any(o.outcome == "failed" for o in mine):
-            first = next(o for o in mine if o.outcome == "failed")
-            verdict, reason = (
-                "skipped",
-                f"not proven: {first.nodeid} failed first, on {', '.join(r.id for r in first.broken)}",
-            )
-        elif mine:
-            reasons = sorted({o.reason for o in mine if o.reason})
-            verdict, reason = "skipped", "; ".join(reasons) or "its tests did not run"
-        else:
-            verdict, reason = "skipped", "no test that checks it was selected (-k / -m) or collected"
-        result.append(RuleVerdict(rule, verdict, reason, tests))
-    return result
+@dataclass
+class RunFacts:
+    """What the verdicts rest on, beside the outcomes."""
+
+    statuses: Counter[int]
+    declared: Mapping[str, tuple[Rule, ...]]  # every contract test collected -> its rules
+    deselected: frozenset[str] = frozenset()
+    not_run: str = "it did not run"  # why collected tests have no outcome (stopped, interrupted, cannot judge)
 
 
-def as_json(target: str, seed: int, rules: list[RuleVerdict], statuses: Counter[int]) -> dict[str, Any]:
+def verdicts(outcomes: list[TestOutcome], facts: RunFacts) -> list[RuleVerdict]:
+    return [_verdict(rule, outcomes, facts) for rule in RULES]
+
+
+def _verdict(rule: Rule, outcomes: list[TestOutcome], facts: RunFacts) -> RuleVerdict:
+    mine = [o for o in outcomes if rule in o.rules or rule in o.broken]
+    tests = sorted({o.nodeid for o in mine})
+    failed = [o for o in mine if o.outcome == "failed"]
+    if failed:
+        first = next((o for o in failed if rule in o.broken), failed[0])
+        other = f" (it broke {', '.join(r.id for r in first.broken)})" if rule not in first.broken else ""
+        return RuleVerdict(rule, "failed", f"{first.nodeid}: {first.reason}{other}", tests)
+    passed = [o for o in mine if o.outcome == "passed"]
+    if passed and rule.statuses and not rule.statuses & set(facts.statuses):
+        seen = f"no {rule.expected} was seen in this run, so no answer it judges was checked"
+        return RuleVerdict(rule, "skipped", seen, tests)
+    if passed:
+        return RuleVerdict(rule, "passed", f"{len(passed)} test(s) passed", tests)
+    reasons = sorted({o.reason for o in mine if o.reason})
+    unrun = sorted(t for t, declared in facts.declared.items() if rule in declared and t not in tests)
+    if [t for t in unrun if t not in facts.deselected]:
+        reasons.append(facts.not_run)
+    elif unrun and not reasons:
+        reasons.append("its tests were deselected (-k / -m)")
+    return RuleVerdict(rule, "skipped", "; ".join(reasons) or "no test that checks it was collected", tests + unrun)
+
+
+def as_json(target: str, seed: int, rules: list[RuleVerdict], statuses: Counter[int], **run: Any) -> dict[str, Any]:
     return {
         "target": target,
         "seed": seed,
+        **run,
         "rules": [
             {
                 "id": v.rule.id,
+                "section": v.rule.section,
                 "title": v.rule.title,
                 "inferred": v.rule.inferred,
                 "verdict": v.verdict,
@@ -108,7 +122,7 @@ def text_table(rules: list[RuleVerdict], statuses: Counter[int]) -> list[str]:
     return lines
 
 
-def markdown(target: str, seed: int, rules: list[RuleVerdict], statuses: Counter[int]) -> str:
+def markdown(target: str, seed: int, rules: list[RuleVerdict], statuses: Counter[int], verdict: str) -> str:
     icon = {"passed": "✅ passed", "failed": "❌ failed", "skipped": "⏭️ skipped"}
     rows = [
         f"| `{v.rule.id}` | {v.rule.title}{' *(inferred)*' if v.rule.inferred else ''} | {icon[v.verdict]} | "
@@ -118,6 +132,8 @@ def markdown(target: str, seed: int, rules: list[RuleVerdict], statuses: Counter
     return "\n".join(
         [
             "## Discard contract",
+            "",
+            f"**{verdict}**",
             "",
             f"Target `{target}`, seed `{seed}` (replay with `--contract-seed {seed}`).",
             "",

@@ -37,7 +37,7 @@ def test_other_methods_are_405_allowing_post(
 @pytest.mark.inferred
 @pytest.mark.contract_rule(rules.ROUTING, rules.ENVELOPE)
 def test_an_unknown_path_is_404_in_the_envelope(discard_client: DiscardClient) -> None:
-    answer = discard_client.post_off_the_spec("/v1/contract-suite-unknown-path")
+    answer = discard_client.off_the_spec("/v1/contract-suite-unknown-path")
     if answer.status != HTTPStatus.NOT_FOUND:
         raise violation(
             rules.ROUTING, f"an unknown path is {HTTPStatus.NOT_FOUND:d}; got {answer.status}",

@@ -1,18 +1,24 @@
 """The discard state rules as a Hypothesis state machine.
 
 A model of each provisioned instance (pending, discarded, not pending) lives
-beside the real target. Rules act on the target and compare its answer with
-the model's prediction; at the end of every run the model and the target are
-compared once more, instance by instance, with the only probe the API has: a
-discard, which must succeed exactly for the instances the model holds pending.
+beside the real target, several instances at once: pending and not, in one
+campaign and across campaigns. Rules act on the target, one request at a time
+or several released together (different instances, or one instance many
+times), and compare each answer with the model's prediction; at the end of
+every program the model and the target are compared once more, instance by
+instance, with the only probe the API has: a discard, which must succeed
+exactly for the instances the model holds pending. The run's census checks
+them all again at the end of the run.
 """
 
 from __future__ import annotations
 
 import functools
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import hypothesis.strategies as st
@@ -24,13 +30,16 @@ from discard_contract import rules
 from discard_contract.ids import InstanceIds, nonexistent_account_group_id, nonexistent_object_id
 from discard_contract.violations import ContractViolation, violation
 
+from .budget import ShareOfBudget
 from .client import DiscardClient
 from .outcomes import expect_discarded, expect_status
 from .provisioning import NOT_PENDING_STATUSES, Provisioner
 from .settings import active
 
 PENDING, DISCARDED, NOT_PENDING = "pending", "discarded", "not pending"
-MAX_INSTANCES = 4
+MAX_INSTANCES = 6
+AT_ONCE = 4  # requests one parallel step releases together
+STEPS = 12
 BAD_KEYS = ("", "Bearer ", "Bearer sk_live_contract_unknown_" + secrets.token_hex(6), "Basic Zm9vOmJhcg==")
 
 
@@ -64,6 +73,7 @@ class DiscardStateMachine(RuleBasedStateMachine):
         super().__init__()
         self.model: dict[InstanceIds, str] = {}
         self.successes: Counter[InstanceIds] = Counter()
+        self.clients: list[DiscardClient] = []
 
     # Rules that create what the model tracks.
 
@@ -81,19 +91,71 @@ class DiscardStateMachine(RuleBasedStateMachine):
         self.model[instance] = NOT_PENDING
         return instance
 
+    @precondition(lambda self: len(self.model) < MAX_INSTANCES and self.provisioner.pending_left() is None)
+    @rule(target=instances, beside=instances, pending=st.booleans())
+    def an_instance_in_the_same_campaign(self, beside: InstanceIds, pending: bool) -> InstanceIds:
+        """Beside another in its campaign (a target may ignore the request: then it is just another instance)."""
+        where = {"accountGroupId": beside.account_group_id, "campaignId": beside.campaign_id}
+        instance = self.provisioner.pending(**where) if pending else self.provisioner.not_pending(None, **where)
+        self.model[instance] = PENDING if pending else NOT_PENDING
+        return instance
+
     # Rules that act, predicting the answer from the model.
 
     @rule(instance=instances)
     @recorded
     def discard(self, instance: InstanceIds) -> None:
-        answer = self.client.discard(instance.path())
+        self._judge_discard(instance, self.client.discard(instance.path()), "alone")
+
+    @rule(several=st.lists(instances, min_size=2, max_size=AT_ONCE, unique=True))
+    @recorded
+    def discard_several_at_once(self, several: list[InstanceIds]) -> None:
+        """Different instances, released together: each answers for itself, as alone."""
+        answers = self._at_once([i.path() for i in several])
+        for instance, answer in zip(several, answers, strict=True):
+            self._judge_discard(instance, answer, "released together with discards of other instances")
+
+    @rule(instance=instances)
+    @recorded
+    def discard_one_many_times_at_once(self, instance: InstanceIds) -> None:
+        """One instance, released together: at most one 200, and only for a pending one."""
+        answers = self._at_once([instance.path()] * AT_ONCE)
+        successes = [a for a in answers if a.status in rules.DISCARD_200.statuses]
+        was = self.model[instance]
+        expected = 1 if was == PENDING else 0
+        if len(successes) != expected or any(
+            a.status not in (*rules.DISCARD_200.statuses, rules.REPEAT_409.status) for a in answers
+        ):
+            raise violation(
+                rules.CONCURRENT,
+                f"{AT_ONCE} parallel discards of {instance} ({was}): expected {expected} x 200 and the rest 409; "
+                f"got {sorted(a.status for a in answers)}",
+                request=answers[0].curl,
+                response=answers[0].answer,
+            )
+        for answer in successes:
+            self._judge_discard(instance, answer, "one of several parallel discards of it")
+
+    def _at_once(self, paths: list[dict[str, str]]) -> list[Any]:
+        while len(self.clients) < len(paths):
+            self.clients.append(self.client.fork())
+        start = threading.Barrier(len(paths))
+        with ThreadPoolExecutor(len(paths)) as pool:
+            return list(
+                pool.map(
+                    lambda pair: pair[0].discard(pair[1], before_sending=start.wait),
+                    zip(self.clients, paths, strict=False),
+                )
+            )
+
+    def _judge_discard(self, instance: InstanceIds, answer: Any, how: str) -> None:
         if self.model[instance] == PENDING:
             expect_discarded(answer, instance)
             self.model[instance] = DISCARDED
             self.successes[instance] += 1
         else:
             rule = rules.REPEAT_409 if self.model[instance] == DISCARDED else rules.NOT_PENDING_409
-            expect_status(answer, rule, f"a discard of an instance that is {self.model[instance]}")
+            expect_status(answer, rule, f"a discard of an instance that is {self.model[instance]} ({how})")
 
     @rule(instance=instances, other=instances)
     @recorded
@@ -178,9 +240,10 @@ class DiscardStateMachine(RuleBasedStateMachine):
     rules.ACCOUNT_GROUP,
     rules.AUTH_401,
     rules.REJECTED_UNCHANGED,
+    rules.CONCURRENT,
 )
 def test_discard_state_machine(
-    discard_client: DiscardClient, provisioner: Any, api_key: str, contract_target: Any
+    discard_client: DiscardClient, provisioner: Any, api_key: str, contract_target: Any, contract_budget: ShareOfBudget
 ) -> None:
     # With a fixtures file, pending entries run out (then only not-pending ones, which may be reused, remain).
     provisioner.not_pending()  # skips, saying what to pass, when there is no instance at all
@@ -200,8 +263,9 @@ def test_discard_state_machine(
         run_state_machine_as_test(
             machine,
             settings=settings(
-                max_examples=max(active().examples // 4, 3),
-                stateful_step_count=12,
+                # Each program: up to STEPS steps, a few requests each; a slow target gets fewer programs.
+                max_examples=contract_budget.rounds(max(active().examples // 4, 3), requests_each=STEPS * 3),
+                stateful_step_count=STEPS,
                 deadline=None,
                 database=None,
                 suppress_health_check=list(HealthCheck),

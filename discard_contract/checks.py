@@ -9,10 +9,12 @@ unit test calls them as they are.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from . import rules
 from .exchange import ENVELOPE_FIELDS, Exchange
 from .headers import CONTENT_TYPE, JSON_MEDIA_TYPE, RETRY_AFTER, media_type, retry_after_seconds
+from .ids import InstanceIds
 from .spec import Spec
 from .violations import violation
 
@@ -104,6 +106,24 @@ def retry_after_is_valid(exchange: Exchange) -> None:
             raise violation(
                 rules.HEADERS, f"{RETRY_AFTER} must be delay-seconds or an HTTP-date (RFC 9110); got {value!r}"
             )
+
+
+def discarded_instance(exchange: Exchange, instance: InstanceIds) -> None:
+    """A 200 for a discard describes exactly that instance, as it is after the discard: its approval
+    gate closed, and nothing 'completed' (that would pretend the content was sent)."""
+    data = exchange.data
+    lead: dict[str, Any] = data["leadStatus"] if isinstance(data.get("leadStatus"), dict) else {}
+    wrong = {
+        "data.workflowInstanceId": (data.get("workflowInstanceId"), instance.workflow_instance_id),
+        "leadStatus.workflowInstanceId": (lead.get("workflowInstanceId"), instance.workflow_instance_id),
+        "leadStatus.leadId": (lead.get("leadId"), instance.lead_id),
+        "leadStatus.hasPendingApproval": (lead.get("hasPendingApproval"), False),
+    }
+    problems = [f"{name} is {got!r}, expected {want!r}" for name, (got, want) in wrong.items() if got != want]
+    if lead.get("workflowStatus") == "completed":
+        problems.append("leadStatus.workflowStatus is 'completed': a discard must not pretend content was sent")
+    if problems:
+        raise violation(rules.DISCARD_200, "; ".join(problems))
 
 
 ENVELOPE_CHECKS: tuple[Check, ...] = (

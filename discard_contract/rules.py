@@ -71,17 +71,28 @@ SCOPE_404 = _rule(
 )
 REJECTED_UNCHANGED = _rule("rejected-unchanged", "State rules", "a rejected request (400-429) changes nothing")
 BODY_IGNORED = _rule("body-ignored", "State rules", "a request body never discards or edits another instance", 200, 400)
+ISOLATION = _rule(
+    "isolation", "State rules",
+    "a request changes at most the instance its path names: every other instance keeps its state",
+)  # fmt: skip
 CONCURRENT = _rule(
-    "concurrent", "State rules", "parallel discards of one instance: exactly one 200, every other 409", 200, 409,
+    "concurrent", "State rules", "parallel discards: exactly one 200 for each instance, every other 409", 200, 409,
     inferred=True,
 )  # fmt: skip
-FINAL = _rule("final", "State rules", "a discard is final: still 409 at the end of the run", 409, inferred=True)
+FINAL = _rule(
+    "final", "State rules", "a discard is final: still 409 when the run's census probes it", 409, inferred=True
+)
 CHECK_ORDER = _rule(
     "check-order", "Order of checks", "a request that breaks rules gets one of their statuses", inferred=True
 )
 ROUTING = _rule(
     "routing", "Order of checks", "other methods are 405 with Allow: POST; unknown paths 404", 404, 405, inferred=True
 )
+NEAR_MISS = _rule(
+    "near-miss", "Requests near a real path",
+    "a path, query or body that is almost an instance's names no instance: a 4xx, and nothing changed",
+    400, 401, 403, 404, 405, inferred=True,
+)  # fmt: skip
 INPUT_VALIDATION = _rule(
     "input-validation",
     "Input validation",

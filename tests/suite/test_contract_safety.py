@@ -77,7 +77,7 @@ def test_a_fixtures_file_is_enough_to_run_the_suite(tmp_path: Path) -> None:
             return requests.post(f"{mock.base_url}/__mock/provider-states", json=body, timeout=10).json()
 
         fixtures = {
-            "pendingApproval": [setup("a workflow instance pending approval") for _ in range(60)],
+            "pendingApproval": [setup("a workflow instance pending approval") for _ in range(90)],
             "notPendingApproval": [setup("a workflow instance not pending approval", workflowStatus="completed")],
         }
         path = tmp_path / "fixtures.json"

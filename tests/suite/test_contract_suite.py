@@ -34,6 +34,7 @@ from .variants import BROKEN, served
 from .variants.correct import approved_action, other_inferred_choices, throttled
 
 EXAMPLES = "8"  # a small budget: each bug here is caught by a targeted test, not by luck
+SETTLE_SECONDS = 0.5  # the census's wait; a variant whose effect comes later asks for more (Bug.options)
 RULE_TAG = re.compile(r"\[([a-z0-9-]+)\]")
 
 
@@ -56,7 +57,8 @@ def run_suite(
         sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-p", "no:cacheprovider", "-q",
         f"--junitxml={report}", f"--base-url={base_url}", "--api-key=sk_test_execute",
         "--api-key-without-permission=sk_test_readonly", f"--state-setup-url={base_url}/__mock/provider-states",
-        f"--contract-examples={examples}", "--contract-no-shrink", *extra,
+        f"--contract-examples={examples}", "--contract-no-shrink", f"--contract-settle-seconds={SETTLE_SECONDS}",
+        *extra,
     ]  # fmt: skip
     environment = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"} | (env or {})
     done = subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=300)
@@ -85,7 +87,7 @@ def test_the_suite_fails_a_mock_with_a_bug_in_the_test_meant_to_catch_it(bug: st
     selected = " or ".join((*variant.catchers, *variant.also_run))
     report = tmp_path / "report.json"
     with served(variant.inject) as mock:
-        run = run_suite(mock.base_url, tmp_path, "-k", selected, f"--contract-report={report}")
+        run = run_suite(mock.base_url, tmp_path, "-k", selected, f"--contract-report={report}", *variant.options)
     assert run.code == 1, f"the suite should fail on '{bug}' (exit 1), exited {run.code}:\n{run.output}"
     for catcher in variant.catchers:
         assert run.failed.get(catcher) == variant.rule.id, (

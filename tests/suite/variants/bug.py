@@ -17,3 +17,4 @@ class Bug:
     catchers: tuple[str, ...]  # each must fail, with a violation of `rule`
     rule: Rule
     also_run: tuple[str, ...] = ()  # tests the catchers need beside them (e.g. a discard to re-check)
+    options: tuple[str, ...] = ()  # for the suite's run, e.g. a longer --contract-settle-seconds

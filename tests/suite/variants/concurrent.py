@@ -50,3 +50,36 @@ BUGS = {
         racy_discard, ("test_parallel_discards_of_one_instance_succeed_exactly_once",), rules.CONCURRENT
     ),
 }
+
+
+class CampaignLockStore(MemoryInstanceStore):
+    """Takes a lock per campaign without waiting for it: a discard that finds its campaign busy
+    answers as if the instance were not pending (409), though it is."""
+
+    def __init__(self, instances: Iterable[Instance] = ()) -> None:
+        super().__init__(instances)
+        self._busy: set[str] = set()
+        self._guard = threading.Lock()
+
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        current = self.get(update.workflow_instance_id)
+        if current is None:
+            return None, False
+        with self._guard:
+            if current.campaign_id in self._busy:
+                return current, False
+            self._busy.add(current.campaign_id)
+        try:
+            with suppress(threading.BrokenBarrierError):  # hold the lock as long as a database round trip
+                threading.Barrier(2, timeout=RACE_WINDOW_SECONDS).wait()
+            return super().update_if(update)
+        finally:
+            with self._guard:
+                self._busy.discard(current.campaign_id)
+
+
+per_campaign_lock = with_store(CampaignLockStore)
+
+BUGS["a per-campaign lock that refuses the second"] = Bug(
+    per_campaign_lock, ("test_parallel_discards_of_different_instances_each_succeed",), rules.CONCURRENT
+)

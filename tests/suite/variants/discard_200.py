@@ -37,11 +37,26 @@ def wrong_instance_in_answer(app: Flask) -> None:
     rewrite_json(app, swap)
 
 
+def stale_answer(app: Flask) -> None:
+    """Answers a discard with the instance read before the write: still pending approval, still waiting."""
+
+    def before(body: dict[str, Any], status: int) -> None:
+        if status == 200:
+            body["data"]["leadStatus"].update(
+                hasPendingApproval=True, workflowStatus="waiting", workflowStopReason=None
+            )
+
+    rewrite_json(app, before)
+
+
 BUGS = {
     "completed after discard": Bug(
         completed_after_discard, ("test_a_discard_answers_for_exactly_that_instance",), rules.DISCARD_200
     ),
     "wrong instance in the answer": Bug(
         wrong_instance_in_answer, ("test_a_discard_answers_for_exactly_that_instance",), rules.DISCARD_200
+    ),
+    "a 200 that shows the instance as it was before": Bug(
+        stale_answer, ("test_a_discard_answers_for_exactly_that_instance",), rules.DISCARD_200
     ),
 }

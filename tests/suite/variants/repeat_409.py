@@ -25,4 +25,19 @@ class IdempotentStore(MemoryInstanceStore):
 idempotent_discard = with_store(IdempotentStore)
 
 
-BUGS = {"idempotent discard": Bug(idempotent_discard, ("test_a_repeated_discard_is_a_conflict",), rules.REPEAT_409)}
+class DeletingStore(MemoryInstanceStore):
+    """A discard deletes the instance's record: a repeat finds nothing (404) instead of a stopped instance (409)."""
+
+    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        current, applied = super().update_if(update)
+        if applied:
+            self.replace_all(i for i in self.instances() if i.workflow_instance_id != update.workflow_instance_id)
+        return current, applied
+
+
+BUGS = {
+    "idempotent discard": Bug(idempotent_discard, ("test_a_repeated_discard_is_a_conflict",), rules.REPEAT_409),
+    "the record deleted on discard": Bug(
+        with_store(DeletingStore), ("test_a_repeated_discard_is_a_conflict",), rules.REPEAT_409
+    ),
+}
