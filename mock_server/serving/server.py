@@ -10,6 +10,14 @@ The app is built before the listening socket is bound (so a data-file error
 surfaces first), and the socket is bound once, in the main process, and
 inherited by the forked workers: `--port 0` then names one port for all of
 them, and a busy port is one clear error before anything starts.
+
+HTTP/1.1 only: granian's HTTP/2 settings bound windows and streams but give
+a connection no time limit for its head, its body or its idleness, so a
+client that sent the h2 preface and nothing more was held as long as it
+liked (1,100 of them used up the file descriptors). Its HTTP/1 has the
+header timeout, and the bridge bounds the body. WebSocket is off too: a
+handshake is then an HTTP request, answered by the app (RFC 9110 7.8 lets a
+server ignore Upgrade), not granian's bare 403.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import Any
 
 from flask import Flask
 from granian._granian import SocketHolder
-from granian.constants import Interfaces, Loops
+from granian.constants import HTTPModes, Interfaces, Loops
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server.mp import MPServer
@@ -98,6 +106,8 @@ class MockServer:
             interface=Interfaces.RSGI,
             workers=self.workers,
             loop=Loops.asyncio,
+            http=HTTPModes.http1,  # a connection opening with the h2 preface is closed at once
+            websockets=False,
             backlog=2048,
             http1_settings=HTTP1Settings(
                 header_read_timeout=int(self.limits.header_timeout * 1000),
