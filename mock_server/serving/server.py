@@ -36,6 +36,7 @@ from granian.log import LogLevels
 from granian.server.mp import MPServer
 
 from .bridge import RsgiBridge
+from .lifeline import Lifeline
 from .limits import ServeLimits
 
 THREADS_PER_WORKER = 8  # threads running the app; waits (--latency, SQLite's lock) happen on them
@@ -115,14 +116,24 @@ class MockServer:
             ),
             log_level=LogLevels.error,  # not its advice on worker counts; its errors (a worker crashing) show
             workers_kill_timeout=SHUTDOWN_GRACE_SECONDS,
+            # A worker that dies is replaced by a fresh fork of the supervisor while the others serve on;
+            # granian stops the server instead when one dies again within 5.5 s of being replaced.
+            respawn_failed_workers=True,
             announce=_announce,
         )
         # What start-up built (a million seeded instances, say) lives as long as the server:
         # frozen out of the cyclic collector's sight, so no collection walks it again, in the main process
         # or in a forked worker, where walking it would also copy every page it touches.
         gc.freeze()
+        lifeline = Lifeline(SHUTDOWN_GRACE_SECONDS)
+
+        def in_worker(*_: Any) -> RsgiBridge:
+            """granian calls this in each worker, after the fork: what the worker serves."""
+            lifeline.hold()
+            return bridge
+
         # granian takes an object with __rsgi__ as readily as a callable (granian.rsgi); its annotation says callable.
-        server.serve(target_loader=lambda *_: bridge)  # type: ignore[arg-type]
+        server.serve(target_loader=in_worker)  # type: ignore[arg-type]
 
 
 def _announce(address: tuple[Any, ...]) -> None:
