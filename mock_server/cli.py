@@ -16,6 +16,7 @@ from .app import create_app
 from .config import ConfigError
 from .context import EXTENSION_KEY
 from .control import PREFIX as CONTROL_PREFIX
+from .redaction import Redactor
 from .seed import DataFileError
 from .serving.limits import ServeLimits
 from .serving.log_writer import BatchedStreamHandler, LineFormatter
@@ -236,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.error_status is not None and args.error_rate is None:
         parser.error("--error-status goes with --error-rate")
-    handler = BatchedStreamHandler(sys.stderr)
+    handler = BatchedStreamHandler(sys.stderr, redact=Redactor([args.control_token or ""]).text)
     handler.setFormatter(LineFormatter())
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, handlers=[handler])
     _lighter_log_records()

@@ -64,32 +64,17 @@ function short(id) {
   return id && id.length > 12 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id || "";
 }
 
-function maskKey(key) {
-  if (!key) return key;
-  if (key.includes("…") || key.includes("*")) return key; // masked by the mock already
-  const prefix = (key.match(/^[A-Za-z]+_(?:test|live)_/) || [key.slice(0, Math.min(4, key.length - 4))])[0];
-  return key.length <= 8 ? `${key.slice(0, 2)}…` : `${prefix}…${key.slice(-4)}`;
-}
-
 function header(headers, name) {
   for (const [key, value] of Object.entries(headers || {})) if (key.toLowerCase() === name) return value;
   return undefined;
 }
 
+// The journal's credentials come masked by the mock (mock_server/redaction.py): shown as they come.
 function keyOf(entry) {
   const value = header(entry.headers, "authorization");
   if (!value) return "";
   const [scheme, ...rest] = value.trim().split(/\s+/);
-  return scheme.toLowerCase() === "bearer" ? maskKey(rest.join(" ")) : `${scheme} …`;
-}
-
-function maskedHeader(name, value) {
-  if (name.toLowerCase() === "authorization") {
-    const [scheme, ...rest] = String(value).trim().split(/\s+/);
-    return `${scheme} ${maskKey(rest.join(" "))}`;
-  }
-  if (name.toLowerCase() === TOKEN_HEADER.toLowerCase()) return "[hidden]";
-  return value;
+  return scheme.toLowerCase() === "bearer" && rest.length ? rest.join(" ") : value;
 }
 
 function notify(message, isError) {
@@ -233,7 +218,7 @@ function showExchange(id) {
   state.selected = id;
   state.journalSignature = "";  // re-render to mark the row
   const requestLines = [`${entry.method} ${entry.path}${entry.query ? `?${entry.query}` : ""}`];
-  for (const [name, value] of Object.entries(entry.headers || {})) requestLines.push(`${name}: ${maskedHeader(name, value)}`);
+  for (const [name, value] of Object.entries(entry.headers || {})) requestLines.push(`${name}: ${value}`);
   const responseLines = [`HTTP ${entry.status}   (${Number(entry.durationMs).toFixed(1)} ms, traceId ${entry.traceId})`];
   for (const [name, value] of Object.entries(entry.responseHeaders || {})) responseLines.push(`${name}: ${value}`);
   responseLines.push("", pretty(entry.responseBody));
