@@ -22,7 +22,8 @@ from mock_server.domain import Instance
 from mock_server.seed import load_seed
 from mock_server.storage import DuplicateInstance, StoreUnavailable
 from mock_server.storage.memory import MemoryInstanceStore
-from mock_server.storage.redis import SOCKET_TIMEOUT_SECONDS, RedisConnection, RedisInstanceStore
+from mock_server.storage.redis_connection import SOCKET_TIMEOUT_SECONDS, RedisConnection
+from mock_server.storage.redis_instances import RedisInstanceStore
 from sonarly_openapi.spec import Spec
 from tests.helpers import (
     ACME,
@@ -42,7 +43,7 @@ SEED = load_seed(None, Spec.load()).instances
 
 
 def _store(server: RedisServer, prefix: str, seed: tuple[Instance, ...] = SEED) -> RedisInstanceStore:
-    return RedisInstanceStore(RedisConnection(server.url, prefix, seed))
+    return RedisInstanceStore(RedisConnection(server.url, prefix), seed)
 
 
 def _replica(server: RedisServer, prefix: str, **config: object) -> Flask:
@@ -215,8 +216,8 @@ def test_the_health_check_needs_no_control_token() -> None:
 
 
 def test_store_errors_are_unavailable_not_500(redis_server: RedisServer, redis_prefix: str) -> None:
-    connection = RedisConnection(redis_server.url, redis_prefix, SEED)
-    store = RedisInstanceStore(connection)
+    connection = RedisConnection(redis_server.url, redis_prefix)
+    store = RedisInstanceStore(connection, SEED)
     connection.client.connection_pool.disconnect()
     settings = connection.client.connection_pool.connection_kwargs
     assert settings["socket_timeout"] == settings["socket_connect_timeout"] == SOCKET_TIMEOUT_SECONDS <= 0.5
