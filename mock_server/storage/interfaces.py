@@ -21,7 +21,16 @@ class StoreOpenError(Exception):
 
 
 class StoreUnavailable(Exception):
-    """The store could not be reached for this request (a network store that is down); answered with 503."""
+    """The store could not be reached for this request (a network store that is down); answered with 503.
+
+    `may_have_applied`: the store failed after a write was sent, before its reply came (a reply
+    lost with the connection): the write may have been applied, so its client must check before
+    retrying. False when nothing was sent, or the store refused it.
+    """
+
+    def __init__(self, message: str, *, may_have_applied: bool = False) -> None:
+        super().__init__(message)
+        self.may_have_applied = may_have_applied
 
 
 class DuplicateInstance(Exception):

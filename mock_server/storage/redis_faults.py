@@ -33,7 +33,8 @@ class RedisFaultRegistry:
             lambda _: self._redis.scripts.add_fault(
                 keys=[self._faults, self._hits, self._version, self._redis.key("fault-seq")],
                 args=[fault.id, json.dumps(fault.to_json()), count],
-            )
+            ),
+            writes=True,
         )
 
     def faults(self) -> list[Fault]:
@@ -41,11 +42,13 @@ class RedisFaultRegistry:
 
     def remove(self, fault_id: str) -> bool:
         keys = [self._faults, self._hits, self._version]
-        return bool(self._redis.run(lambda _: self._redis.scripts.remove_fault(keys=keys, args=[fault_id])))
+        return bool(
+            self._redis.run(lambda _: self._redis.scripts.remove_fault(keys=keys, args=[fault_id]), writes=True)
+        )
 
     def clear(self) -> int:
         keys = [self._faults, self._hits, self._version]
-        return int(self._redis.run(lambda _: self._redis.scripts.clear_faults(keys=keys)))
+        return int(self._redis.run(lambda _: self._redis.scripts.clear_faults(keys=keys), writes=True))
 
     def active(self) -> Sequence[Fault]:
         version = self._redis.run(lambda client: client.get(self._version))

@@ -70,7 +70,7 @@ class RedisInstanceStore:
                 raise Unseeded
             return outcome
 
-        outcome = self._redis.run(write)
+        outcome = self._redis.run(write, writes=True)
         if outcome[0] == 0:
             return None, False
         return decode(outcome[1]), outcome[0] == 2
@@ -84,7 +84,7 @@ class RedisInstanceStore:
                 raise Unseeded
             return added
 
-        if not self._redis.run(add):
+        if not self._redis.run(add, writes=True):
             raise DuplicateInstance(instance.workflow_instance_id)
 
     def instances(self) -> list[Instance]:
@@ -92,7 +92,7 @@ class RedisInstanceStore:
         return [decode(raw) for raw in sorted(values, key=_seq)]
 
     def replace_all(self, instances: Iterable[Instance]) -> None:
-        self._redis.run(lambda _: self._replace(instances, only_if_unseeded=False))
+        self._redis.run(lambda _: self._replace(instances, only_if_unseeded=False), writes=True)
 
     def seed_if_unseeded(self) -> None:
         """Seeds the prefix from the data file unless it is seeded: once per prefix, whichever replica wins."""
