@@ -18,6 +18,7 @@ from .context import EXTENSION_KEY
 from .control import PREFIX as CONTROL_PREFIX
 from .redaction import Redactor
 from .seed import DataFileError
+from .serving.bridge import AnswerHeaders
 from .serving.limits import ServeLimits
 from .serving.log_writer import BatchedStreamHandler, LineFormatter
 from .storage import ENGINES, MEMORY, REDIS_SCHEMES, StoreOpenError
@@ -221,6 +222,12 @@ def _runs_inline(app: Flask, store: str) -> Callable[[dict[str, Any]], bool] | N
     return runs_inline
 
 
+def _cors_headers(app: Flask) -> AnswerHeaders | None:
+    """The app's CORS headers, for what the server refuses before the app: a browser can then read its status."""
+    policy = app.extensions[EXTENSION_KEY].cors
+    return None if policy is None else policy.headers
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -278,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers=args.workers,
             limits=_serve_limits(args),
             runs_inline=_runs_inline(app, args.store),
+            answer_headers=_cors_headers(app),
         ).run()
     except PortUnavailable as exc:
         print(f"discard-mock: {exc}", file=sys.stderr)

@@ -35,7 +35,7 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server.mp import MPServer
 
-from .bridge import RsgiBridge
+from .bridge import AnswerHeaders, RsgiBridge
 from .lifeline import Lifeline
 from .limits import ServeLimits
 
@@ -87,10 +87,12 @@ class MockServer:
         workers: int = 1,
         limits: ServeLimits | None = None,
         runs_inline: Callable[[dict[str, Any]], bool] | None = None,
+        answer_headers: AnswerHeaders | None = None,
     ) -> None:
-        """`runs_inline`: see RsgiBridge; None runs every request on the thread pool."""
+        """`runs_inline`, `answer_headers`: see RsgiBridge; None runs every request on the thread pool, adds none."""
         self.app = app
         self.runs_inline = runs_inline
+        self.answer_headers = answer_headers
         self.host = host
         self.port = port
         self.workers = workers
@@ -99,7 +101,7 @@ class MockServer:
     def run(self) -> None:
         """Serves until Ctrl-C or SIGTERM; raises PortUnavailable when the address cannot be listened on."""
         # The bridge, and the app in it, reach the workers by fork, as built: nothing is pickled or rebuilt.
-        bridge = RsgiBridge(self.app, self.limits, THREADS_PER_WORKER, self.runs_inline)
+        bridge = RsgiBridge(self.app, self.limits, THREADS_PER_WORKER, self.runs_inline, self.answer_headers)
         server = _GranianServer(
             "discard-mock",
             address=self.host,
