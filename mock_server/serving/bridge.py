@@ -12,9 +12,11 @@ client costs a connection and a little memory, never a thread.
 What the bridge refuses itself, before the app, it answers in the app's
 error envelope: an oversized request line (414), header field or head (431),
 body (413), a body that does not arrive in time (408) or cannot be decoded
-(400, malformed chunked encoding), with the header fields the app gives every
-answer (its CORS headers: without them a browser shows its page "Failed to
-fetch" instead of the status).
+(400, malformed chunked encoding), a header field named with '_' (400: WSGI
+names `X-Mock-Control_Token` as it names `X-Mock-Control-Token`, so one would
+pass for the other; nginx and Apache drop such fields unread). Each refusal
+carries the header fields the app gives every answer (its CORS headers:
+without them a browser shows its page "Failed to fetch", not the status).
 """
 
 from __future__ import annotations
@@ -150,6 +152,13 @@ class RsgiBridge:
             if size > limits.max_header_field:
                 raise Refusal(
                     431, f"A header field is limited to {limits.max_header_field} bytes; {name} is {size}.", "headers"
+                )
+            if "_" in name:
+                raise Refusal(
+                    400,
+                    f"Header field {name} has '_' in its name, which this server does not read (in WSGI it would "
+                    f"pass for {name.replace('_', '-')}): send it with '-'.",
+                    "headers",
                 )
             total += size
             count += 1
