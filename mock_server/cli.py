@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import ipaddress
 import logging
 import os
@@ -25,17 +26,23 @@ from .storage import ENGINES, MEMORY, REDIS_SCHEMES, StoreOpenError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010  # Prism's default, so frontend configs carry over
+MAX_PORT = 65535
+DISTRIBUTION = "sonarly-discard-contract"  # the package `pip install` knows, whose version --version tells
 CONTROL_TOKEN_ENV = "DISCARD_MOCK_CONTROL_TOKEN"
 DEFAULT_ERROR_STATUS = 500
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="discard-mock", description="Stateful mock of the Sonarly discard endpoint.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default %(default)s)")
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port to listen on; 0 picks a free one (default %(default)s)"
+        "--port",
+        type=_at_least(0, MAX_PORT),
+        default=DEFAULT_PORT,
+        help="port to listen on, 1 to 65535; 0 picks a free one (default %(default)s)",
     )
     serve.add_argument("--data", metavar="FILE", help="JSON data file with API keys and instances (default: shipped)")
     serve.add_argument("--no-control", action="store_true", help="leave out the /__mock control API (answers 404)")
@@ -118,7 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _at_least(minimum: int) -> Any:
+def _version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
+def _at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -126,6 +140,8 @@ def _at_least(minimum: int) -> Any:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
         return value
 
     return parse
