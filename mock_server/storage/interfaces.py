@@ -37,6 +37,14 @@ class DuplicateInstance(Exception):
     """An instance with that workflowInstanceId exists already."""
 
 
+class InstanceLimitReached(Exception):
+    """The store holds as many created instances as the limit allows (seeded ones do not count) until a reset."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"{limit} created instances")
+        self.limit = limit
+
+
 class InstanceStore(Protocol):
     def get(self, workflow_instance_id: str) -> Instance | None: ...
 
@@ -50,14 +58,19 @@ class InstanceStore(Protocol):
         """
         ...
 
-    def add(self, instance: Instance) -> None:
-        """Stores a new instance; raises DuplicateInstance."""
+    def add(self, instance: Instance, limit: int | None = None) -> None:
+        """Stores a new instance; raises DuplicateInstance, or InstanceLimitReached.
+
+        The store counts the instances added since it was last seeded or `replace_all`ed, with the
+        instances themselves (shared by every process that shares them, kept as long as they are),
+        and refuses one past `limit`, in the same atomic step as the addition.
+        """
         ...
 
     def instances(self) -> list[Instance]: ...
 
     def replace_all(self, instances: Iterable[Instance]) -> None:
-        """Drops every instance and stores these (reset to seeded data)."""
+        """Drops every instance and stores these (reset to seeded data); the count of added ones starts again."""
         ...
 
 

@@ -17,6 +17,7 @@ Keys under the prefix P:
   P instances      hash: workflowInstanceId -> the instance as JSON (with its `seq`, for order)
   P seq            the last `seq` given to an instance
   P seeded         present once the prefix was seeded from the data file
+  P added          instances added since the prefix was seeded or reset (what --max-instances bounds)
   P scratch:RANDOM a seed or reset being written; swapped in whole, or expires
   P faults         hash: fault id -> the fault as JSON (with its `seq`)
   P fault-hits     hash: fault id -> hits left, for counted faults

@@ -21,7 +21,7 @@ import redis
 from redis.typing import EncodableT, FieldT
 
 from ..domain import ConditionalUpdate, Instance
-from .interfaces import DuplicateInstance
+from .interfaces import DuplicateInstance, InstanceLimitReached
 from .redis_connection import RedisConnection, Unseeded
 
 SEED_BATCH = 5_000  # instances per round trip while seeding
@@ -52,6 +52,7 @@ class RedisInstanceStore:
         self._redis = connection
         self._instances = connection.key("instances")
         self._seeded = connection.key("seeded")
+        self._added = connection.key("added")
         self._seed = list(seed)
         self._seeding = threading.Lock()
         connection.seed_if_unseeded = self.seed_if_unseeded
@@ -75,16 +76,20 @@ class RedisInstanceStore:
             return None, False
         return decode(outcome[1]), outcome[0] == 2
 
-    def add(self, instance: Instance) -> None:
-        keys = [self._instances, self._redis.key("seq"), self._seeded]
+    def add(self, instance: Instance, limit: int | None = None) -> None:
+        keys = [self._instances, self._redis.key("seq"), self._seeded, self._added]
+        args = [instance.workflow_instance_id, encode(instance), "" if limit is None else str(limit)]
 
         def add(_: redis.Redis) -> int:
-            added = int(self._redis.scripts.add(keys=keys, args=[instance.workflow_instance_id, encode(instance)]))
+            added = int(self._redis.scripts.add(keys=keys, args=args))
             if added == -1:
                 raise Unseeded
             return added
 
-        if not self._redis.run(add, writes=True):
+        outcome = self._redis.run(add, writes=True)
+        if outcome == -2:
+            raise InstanceLimitReached(limit or 0)
+        if outcome == 0:
             raise DuplicateInstance(instance.workflow_instance_id)
 
     def instances(self) -> list[Instance]:
@@ -125,7 +130,7 @@ class RedisInstanceStore:
                     batch = {}
             if batch:
                 _fill(client, scratch, batch)
-            keys = [scratch, self._instances, self._redis.key("seq"), self._seeded]
+            keys = [scratch, self._instances, self._redis.key("seq"), self._seeded, self._added]
             return bool(self._redis.scripts.install(keys=keys, args=[count, "1" if only_if_unseeded else "0"]))
         except BaseException:
             with suppress(redis.RedisError):  # Redis is gone: the scratch key stays, named so nobody reads it

@@ -30,19 +30,22 @@ redis.call('HSET', KEYS[1], ARGV[1], written)
 return {2, written}
 """
 
-# A new instance, after every other: 0 when the ID exists already, -1 when the prefix is not seeded, else 1.
-#   KEYS: instances, seq, seeded
+# A new instance, after every other, counted: -1 when the prefix is not seeded, -2 when `limit` instances
+# were added since the last seed or reset, 0 when the ID exists already, else 1.
+#   KEYS: instances, seq, seeded, added; ARGV: id, instance JSON, limit ('' for none)
 ADD = """
 if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
+if ARGV[3] ~= '' and tonumber(redis.call('GET', KEYS[4]) or '0') >= tonumber(ARGV[3]) then return -2 end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 local record = cjson.decode(ARGV[2])
 record['seq'] = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
+redis.call('INCR', KEYS[4])
 return 1
 """
 
-# Puts a hash filled under a scratch key in place of the instances, in one step.
-#   KEYS: scratch, instances, seq, seeded; ARGV: count, only_if_unseeded ("1"/"0")
+# Puts a hash filled under a scratch key in place of the instances, in one step; the count of added ones restarts.
+#   KEYS: scratch, instances, seq, seeded, added; ARGV: count, only_if_unseeded ("1"/"0")
 #   -> 0 when only_if_unseeded and another replica seeded first (the scratch is dropped), else 1
 INSTALL = """
 if ARGV[2] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then
@@ -57,6 +60,7 @@ else
 end
 redis.call('SET', KEYS[3], ARGV[1])
 redis.call('SET', KEYS[4], '1')
+redis.call('DEL', KEYS[5])
 return 1
 """
 
