@@ -13,7 +13,10 @@ const CURL_SKIPPED = new Set(["host", "content-length", "connection", "accept-en
 
 const $ = (selector) => document.querySelector(selector);
 const state = { paused: false, timer: null, journal: new Map(), journalSignature: "", selected: null,
-  accountGroups: new Set(), campaigns: new Set(), needsToken: false };
+  accountGroups: new Set(), campaigns: new Set(), needsToken: false,
+  // traceId -> the key typed into the discard form for that request ("" for none): the user's own input,
+  // kept in this page only, so the curl line of a request sent from here can be run as it is.
+  sentKeys: new Map() };
 
 // --- HTTP --------------------------------------------------------------------------------------
 
@@ -91,13 +94,30 @@ function shellQuote(text) {
   return `'${String(text).replace(/'/g, "'\\''")}'`;
 }
 
+// A masked value (mock_server/redaction.py) is not the credential: a curl line must not send it.
+function isMasked(value) {
+  return String(value).includes("…") || String(value).includes("[redacted]");
+}
+
+// The credential of an Authorization field in a curl line: the key typed into this page's form for that
+// request, else $API_KEY (in double quotes, so the shell puts the variable's value in).
+function authorizationArgument(entry, value) {
+  const typed = state.sentKeys.get(entry.traceId);
+  if (typed) return shellQuote(`Authorization: Bearer ${typed}`);
+  const words = String(value).trim().split(/\s+/);
+  const scheme = words.length > 1 && /^[A-Za-z][A-Za-z0-9-]*$/.test(words[0]) ? `${words[0]} ` : "";
+  return `"Authorization: ${scheme}$API_KEY"`;
+}
+
+// Every part quoted for a POSIX shell; a credential the journal masked is left out (Authorization: see above).
 function curlLine(entry) {
   const url = location.origin + entry.path + (entry.query ? `?${entry.query}` : "");
-  const parts = ["curl", "-i", "-X", entry.method, shellQuote(url)];
+  const parts = ["curl", "-i", "-X", shellQuote(entry.method), shellQuote(url)];
   for (const [name, value] of Object.entries(entry.headers || {})) {
     const lower = name.toLowerCase();
     if (CURL_SKIPPED.has(lower) || lower.startsWith("sec-")) continue;
-    parts.push("-H", shellQuote(`${name}: ${value}`));
+    if (lower === "authorization") parts.push("-H", authorizationArgument(entry, value));
+    else if (!isMasked(value)) parts.push("-H", shellQuote(`${name}: ${value}`));
   }
   return parts.join(" ");
 }
@@ -181,6 +201,8 @@ async function sendDiscard(event) {
   const out = $("#discard-result");
   try {
     const answer = await call("POST", path, undefined, key ? { Authorization: `Bearer ${key}` } : {});
+    if (answer.json && answer.json.traceId) state.sentKeys.set(answer.json.traceId, key);
+    if (state.sentKeys.size > JOURNAL_LIMIT) state.sentKeys.delete(state.sentKeys.keys().next().value);
     const retryAfter = answer.headers.get("Retry-After");
     out.replaceChildren(el("p", {}, badge(answer.status),
       ` ${answer.json && answer.json.error ? answer.json.error.code : "discarded"}`,
