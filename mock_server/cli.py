@@ -63,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_at_least(1),
         default=100_000,
         metavar="N",
-        help="instances the control API and provider states may create (per worker process) until a reset; "
-        "past it they answer 507 (default %(default)s)",
+        help="instances the control API and provider states may create until a reset, counted by the store "
+        "(every worker draws from one count, and a restart keeps it); past it they answer 507 (default %(default)s)",
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
