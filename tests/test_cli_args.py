@@ -6,9 +6,9 @@ import importlib.metadata
 
 import pytest
 
-from mock_server.cli import DISTRIBUTION
-
 from .helpers import run_cli
+
+DISTRIBUTION = "sonarly-discard-contract"  # pyproject.toml's project name: what `pip install` installed
 
 
 @pytest.mark.parametrize(
