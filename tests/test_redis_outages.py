@@ -20,11 +20,16 @@ from typing import Any
 
 import pytest
 
+from mock_server.domain import NotFound
+from mock_server.seed import load_seed
 from mock_server.serving.server import THREADS_PER_WORKER
 from mock_server.storage.interfaces import StoreUnavailable
 from mock_server.storage.outage import OutageGate
+from mock_server.storage.redis_connection import RedisConnection
+from mock_server.storage.redis_instances import RedisInstanceStore
+from sonarly_openapi.spec import Spec
 
-from .helpers import ACME, ACME_CAMPAIGN, PENDING_STATE
+from .helpers import ACME, ACME_CAMPAIGN, DOCS_INSTANCE, PENDING_STATE, discard
 from .redis_proxy import RedisProxy
 from .redis_server import RedisServer
 from .served import MockProcess, served
@@ -33,6 +38,7 @@ CONCURRENT = 160
 DEADLINE = 30.0  # seconds: far past any answer; only a hang or a mock that never recovers reaches it
 UNKNOWN = {"accountGroupId": ACME, "campaignId": ACME_CAMPAIGN, "workflowInstanceId": "0" * 24}
 MAY_HAVE_APPLIED = "may have been applied: check its state before retrying"
+SEED = load_seed(None, Spec.shipped()).instances
 
 
 @contextmanager
@@ -103,6 +109,7 @@ def test_a_discard_whose_reply_was_lost_says_it_may_have_been_applied(
 ) -> None:
     with mock_behind_proxy(redis_server, redis_prefix) as (mock, proxy):
         instance = fresh_pending(mock)
+        assert mock.discard(UNKNOWN)[0] == 404  # the discard's script is loaded: no NOSCRIPT round trip follows
         proxy.set_mode("lose_script_replies")  # Redis runs the discard; its answer never comes back
         status, _, body = mock.discard(instance)
         assert status == 503, body
@@ -131,6 +138,31 @@ def test_a_discard_that_never_reached_redis_says_nothing_was_changed(
         assert wait_until(lambda: healthy(mock))
         assert stored(mock, instance)["workflowStatus"] == "pending"
         assert mock.discard(instance)[0] == 200
+
+
+def test_a_write_tells_whether_it_may_have_been_applied(redis_server: RedisServer, redis_prefix: str) -> None:
+    """At the store: a discard that failed connecting was not applied; one whose reply was lost may have been."""
+    with RedisProxy(redis_server.port) as proxy:
+        connection = RedisConnection(proxy.url, redis_prefix)
+        store = RedisInstanceStore(connection, SEED)
+        with pytest.raises(NotFound):
+            discard(store, ACME, ACME_CAMPAIGN, "0" * 24)  # seeds the prefix and loads the script
+
+        proxy.set_mode("refuse")  # every connection closed: the next write cannot get out
+        with pytest.raises(StoreUnavailable) as refused:
+            discard(store, ACME, ACME_CAMPAIGN, DOCS_INSTANCE)
+        assert refused.value.may_have_applied is False, refused.value
+
+        proxy.set_mode("relay")
+        assert wait_until(lambda: connection.health() is None)
+        proxy.set_mode("lose_script_replies")
+        with pytest.raises(StoreUnavailable) as lost:
+            discard(store, ACME, ACME_CAMPAIGN, DOCS_INSTANCE)
+        assert lost.value.may_have_applied is True, lost.value
+        proxy.set_mode("relay")
+        assert wait_until(lambda: connection.health() is None)
+        stored = store.get(DOCS_INSTANCE)
+        assert stored is not None and stored.workflow_status == "stopped", "the write whose reply was lost was applied"
 
 
 def test_the_gate_answers_without_the_store_while_it_is_down_and_one_probe_lets_requests_through_again() -> None:
