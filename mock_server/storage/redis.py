@@ -28,8 +28,8 @@ Keys under the prefix P:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
+from contextlib import suppress
 
 from ..domain import Instance
 from .interfaces import Storage, StoreOpenError, StoreUnavailable
@@ -37,8 +37,6 @@ from .redis_buckets import RedisBuckets
 from .redis_connection import RedisConnection
 from .redis_faults import RedisFaultRegistry
 from .redis_instances import RedisInstanceStore
-
-log = logging.getLogger("discard_mock")
 
 DEFAULT_PREFIX = "discard-mock:"
 
@@ -56,10 +54,8 @@ def open_redis(url: str, prefix: str | None, seed: Iterable[Instance]) -> Storag
     """The Redis engine: seeds an empty prefix now if Redis answers, else starts anyway (503s until it does)."""
     connection = RedisConnection(url, parse_prefix(prefix))
     instances = RedisInstanceStore(connection, seed)
-    try:
+    with suppress(StoreUnavailable):  # Redis down at start-up: the outage gate has said so, and 503s until it is back
         connection.run(lambda _: instances.seed_if_unseeded())
-    except StoreUnavailable as exc:
-        log.warning("discard-mock: %s; the endpoint answers 503 until it can", exc)
     return Storage(
         instances,
         RedisFaultRegistry(connection),
