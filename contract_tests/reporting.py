@@ -96,6 +96,8 @@ class Reporter:
         state = self.state
         if not (state.collected or state.outcomes or state.record.cannot_judge) or hasattr(self.config, "workerinput"):
             return
+        if self.config.option.collectonly:
+            return
         outcomes = [*state.outcomes, *self._census_outcome()]
         self.rules = verdicts(
             outcomes,

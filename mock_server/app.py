@@ -67,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         sleep=settings["SLEEP"],
         chance=settings["CHANCE"],
     )
+    cors_policy = cors.CorsPolicy(app) if settings["CORS"] else None
     app.extensions[EXTENSION_KEY] = MockContext(
         spec=spec,
         operation=operation,
@@ -76,10 +77,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         provider_states=ProviderStates.from_spec(spec, storage.instances, seed.account_groups[0]),
         instance_validator=instance_validator(spec),
         endpoint=discard,
+        cors=cors_policy,
     )
 
     exchanges = journal.ExchangeLog(requests, skip_prefix=control.PREFIX)
-    cors_policy = cors.CorsPolicy(app) if settings["CORS"] else None
     errors.init_app(app, path_template=operation.path_template, cors=settings["CORS"])
     journal.init_app(app, exchanges)
     endpoint.init_app(app, discard, exchanges, cors_policy)

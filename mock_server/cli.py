@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import ipaddress
 import logging
 import os
@@ -16,34 +17,43 @@ from .app import create_app
 from .config import ConfigError
 from .context import EXTENSION_KEY
 from .control import PREFIX as CONTROL_PREFIX
+from .flag_values import at_least, probability, seconds
+from .redaction import Redactor
 from .seed import DataFileError
+from .serving.bridge import AnswerHeaders
 from .serving.limits import ServeLimits
 from .serving.log_writer import BatchedStreamHandler, LineFormatter
 from .storage import ENGINES, MEMORY, REDIS_SCHEMES, StoreOpenError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010  # Prism's default, so frontend configs carry over
+MAX_PORT = 65535
+DISTRIBUTION = "sonarly-discard-contract"  # the package `pip install` knows, whose version --version tells
 CONTROL_TOKEN_ENV = "DISCARD_MOCK_CONTROL_TOKEN"
 DEFAULT_ERROR_STATUS = 500
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="discard-mock", description="Stateful mock of the Sonarly discard endpoint.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default %(default)s)")
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port to listen on; 0 picks a free one (default %(default)s)"
+        "--port",
+        type=at_least(0, MAX_PORT),
+        default=DEFAULT_PORT,
+        help="port to listen on, 1 to 65535; 0 picks a free one (default %(default)s)",
     )
     serve.add_argument("--data", metavar="FILE", help="JSON data file with API keys and instances (default: shipped)")
     serve.add_argument("--no-control", action="store_true", help="leave out the /__mock control API (answers 404)")
     serve.add_argument("--no-cors", action="store_true", help="turn CORS off (preflights get 405)")
     serve.add_argument(
-        "--journal-size", type=_at_least(1), default=1000, help="requests the journal keeps (default %(default)s)"
+        "--journal-size", type=at_least(1), default=1000, help="requests the journal keeps (default %(default)s)"
     )
     serve.add_argument(
         "--journal-bytes",
-        type=_at_least(64 * 1024),
+        type=at_least(64 * 1024),
         default=8 * 1024 * 1024,
         metavar="BYTES",
         help="and the bytes it may hold: the oldest requests fall off past either bound, and one request's "
@@ -51,11 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-instances",
-        type=_at_least(1),
+        type=at_least(1),
         default=100_000,
         metavar="N",
-        help="instances the control API and provider states may create (per worker process) until a reset; "
-        "past it they answer 507 (default %(default)s)",
+        help="instances the control API and provider states may create until a reset, counted by the store "
+        "(every worker draws from one count, and a restart keeps it); past it they answer 507 (default %(default)s)",
     )
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
@@ -73,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--workers",
-        type=_at_least(1),
+        type=at_least(1),
         default=1,
         help="worker processes; more than 1 needs a shared store, sqlite:PATH or Redis (default %(default)s)",
     )
@@ -97,9 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{meaning} (default %(default)s)",
         )
     faults = serve.add_argument_group("faults and limits (on the discard endpoint only)")
-    faults.add_argument("--latency", type=_at_least(0), default=0, metavar="MS", help="delay every request by MS")
+    faults.add_argument("--latency", type=at_least(0), default=0, metavar="MS", help="delay every request by MS")
     faults.add_argument(
-        "--error-rate", type=_probability, metavar="P", help="answer this share of requests (0-1) with an error"
+        "--error-rate", type=probability, metavar="P", help="answer this share of requests (0-1) with an error"
     )
     faults.add_argument(
         "--error-status",
@@ -112,53 +122,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N/UNIT",
         help="per API key (else per client address), e.g. 10/s, 600/min; over it: 429 with Retry-After (default off)",
     )
-    faults.add_argument("--rate-burst", type=_at_least(1), metavar="N", help="bucket size (default: the N of N/UNIT)")
+    faults.add_argument("--rate-burst", type=at_least(1), metavar="N", help="bucket size (default: the N of N/UNIT)")
     return parser
 
 
-def _at_least(minimum: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def _number_between(low: float, high: float, what: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what} from {low:g} to {high:g}, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}, got {value:g}")
-        return value
-
-    return parse
-
-
-_seconds = _number_between(0.1, 3600, "a number of seconds")
-_probability = _number_between(0, 1, "a number")
+def _version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
 
 
 # ServeLimits field -> (parser, metavar, what it bounds); each is the flag --FIELD-NAME.
 SERVE_LIMIT_FLAGS: dict[str, tuple[Callable[[str], Any], str, str]] = {
-    "max_request_line": (_at_least(256), "BYTES", "longest request target, path and query"),
-    "max_header_field": (_at_least(256), "BYTES", "longest header field, name and value"),
-    "max_header_bytes": (_at_least(1024), "BYTES", "all header fields of a request together"),
-    "max_body_bytes": (_at_least(1024), "BYTES", "largest request body"),
+    "max_request_line": (at_least(256), "BYTES", "longest request target, path and query"),
+    "max_header_field": (at_least(256), "BYTES", "longest header field, name and value"),
+    "max_header_bytes": (at_least(1024), "BYTES", "all header fields of a request together"),
+    "max_body_bytes": (at_least(1024), "BYTES", "largest request body"),
     "header_timeout": (
-        _seconds,
+        seconds,
         "SECONDS",
         "time a client has to send a request's head; then its connection is closed",
     ),
     "body_timeout": (
-        _seconds,
+        seconds,
         "SECONDS",
         "time a client has to send a request's body once its head has arrived; then 408",
     ),
@@ -220,6 +207,12 @@ def _runs_inline(app: Flask, store: str) -> Callable[[dict[str, Any]], bool] | N
     return runs_inline
 
 
+def _cors_headers(app: Flask) -> AnswerHeaders | None:
+    """The app's CORS headers, for what the server refuses before the app: a browser can then read its status."""
+    policy = app.extensions[EXTENSION_KEY].cors
+    return None if policy is None else policy.headers
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -236,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.error_status is not None and args.error_rate is None:
         parser.error("--error-status goes with --error-rate")
-    handler = BatchedStreamHandler(sys.stderr)
+    handler = BatchedStreamHandler(sys.stderr, redact=Redactor([args.control_token or ""]).text)
     handler.setFormatter(LineFormatter())
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, handlers=[handler])
     _lighter_log_records()
@@ -277,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers=args.workers,
             limits=_serve_limits(args),
             runs_inline=_runs_inline(app, args.store),
+            answer_headers=_cors_headers(app),
         ).run()
     except PortUnavailable as exc:
         print(f"discard-mock: {exc}", file=sys.stderr)

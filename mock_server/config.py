@@ -13,7 +13,7 @@ DEFAULTS: Mapping[str, Any] = {
     "CORS": True,
     "JOURNAL_SIZE": 1000,
     "JOURNAL_BYTES": 8 * 1024 * 1024,  # and at most this many bytes of requests (oversized entries cut short)
-    "MAX_INSTANCES": 100_000,  # instances the control API and provider states may create (per process)
+    "MAX_INSTANCES": 100_000,  # instances the control API and provider states may create (counted by the store)
     # "memory", "sqlite:PATH", "redis://HOST:PORT/DB" (see storage.ENGINES), or a callable
     # (seeded instances) -> storage.Storage
     "STORE": "memory",

@@ -15,6 +15,7 @@ from discard_contract.spec import Operation, Spec
 
 from .control.provider_states import ProviderStates
 from .endpoint.checks import DiscardEndpoint
+from .endpoint.cors import CorsPolicy
 from .journal import RequestJournal
 from .seed import SeedData
 from .storage import FaultRegistry, InstanceStore, Storage
@@ -32,6 +33,7 @@ class MockContext:
     provider_states: ProviderStates
     instance_validator: Draft202012Validator  # what POST /__mock/instances accepts, compiled once
     endpoint: DiscardEndpoint
+    cors: CorsPolicy | None  # None with CORS off; the server adds its headers to what it refuses itself
 
     @property
     def instances(self) -> InstanceStore:

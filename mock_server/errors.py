@@ -68,11 +68,25 @@ def init_app(app: Flask, *, path_template: str, cors: bool) -> None:
 
 
 def unavailable(error: StoreUnavailable, trace_id: str) -> ApiError:
-    """The 503 for a store that cannot be reached, logged: the operator sees why, the client when to retry."""
+    """The 503 for a store that cannot be reached, logged: the operator sees why, the client what to do.
+
+    A write whose reply was lost may have been applied (a discard that did stop the instance):
+    its client must check the state before retrying, as the API's docs ask for any retry.
+    """
     log.warning("503: %s (trace %s)", error, trace_id)
+    if error.may_have_applied:
+        message = (
+            f"The mock's store stopped answering during this request: {error}. The request may have been "
+            "applied: check its state before retrying (GET /__mock/health says when the store is back)."
+        )
+    else:
+        message = (
+            f"The mock's store is unavailable: {error}. Nothing was changed; retry shortly "
+            "(GET /__mock/health says when it is back)."
+        )
     return ApiError(
         503,
-        f"The mock's store is unavailable: {error}. Retry shortly; GET /__mock/health says when it is back.",
+        message,
         details="store",
         code="SERVICE_UNAVAILABLE",
         headers={RETRY_AFTER: retry_after_value(DEFAULT_RETRY_AFTER_SECONDS)},

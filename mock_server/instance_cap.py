@@ -3,18 +3,19 @@
 Without it, a script looping on POST /__mock/instances grew a worker by
 90 MB per 200,000 creations and never stopped. Seeded instances do not
 count; a reset (which restores the seeded set) starts the count again.
-Each worker process counts its own creations: the bound is on what one
-process can be made to hold.
+The store keeps the count beside the instances (InstanceStore.add's
+`limit`), so the bound is on the store, whoever writes to it: every worker
+on a SQLite file or replica on a Redis prefix draws from one count, and a
+restart that keeps the instances keeps their count.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
 from .domain import ConditionalUpdate, Instance
 from .envelope import ApiError
-from .storage.interfaces import InstanceStore
+from .storage.interfaces import InstanceLimitReached, InstanceStore
 
 DEFAULT_MAX_CREATED = 100_000
 
@@ -25,8 +26,6 @@ class CappedInstanceStore:
     def __init__(self, inner: InstanceStore, max_created: int = DEFAULT_MAX_CREATED) -> None:
         self.inner = inner
         self.max_created = max_created
-        self._created = 0
-        self._lock = threading.Lock()
 
     # The request path's calls go straight to the store.
     def get(self, workflow_instance_id: str) -> Instance | None:
@@ -38,25 +37,19 @@ class CappedInstanceStore:
     def instances(self) -> list[Instance]:
         return self.inner.instances()
 
-    def add(self, instance: Instance) -> None:
-        with self._lock:
-            if self._created >= self.max_created:
-                raise ApiError(
-                    507,
-                    f"The mock holds at most {self.max_created} created instances (--max-instances); "
-                    "POST /__mock/reset to start again from the seeded data.",
-                    details="instances",
-                    code="INSTANCE_LIMIT",
-                )
-            self._created += 1
+    def add(self, instance: Instance, limit: int | None = None) -> None:
+        """Adds within `max_created` (or the lower `limit`), else 507 naming the flag and the way out."""
+        bound = self.max_created if limit is None else min(limit, self.max_created)
         try:
-            self.inner.add(instance)
-        except BaseException:
-            with self._lock:
-                self._created -= 1
-            raise
+            self.inner.add(instance, bound)
+        except InstanceLimitReached:
+            raise ApiError(
+                507,
+                f"The mock holds at most {self.max_created} created instances (--max-instances); "
+                "POST /__mock/reset to start again from the seeded data.",
+                details="instances",
+                code="INSTANCE_LIMIT",
+            ) from None
 
     def replace_all(self, instances: Iterable[Instance]) -> None:
         self.inner.replace_all(instances)
-        with self._lock:
-            self._created = 0

@@ -15,19 +15,16 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.datastructures import Headers
 
+from .redaction import Redactor
 from .serving.log_writer import info_lines
 
 log = logging.getLogger("discard_mock")
 
-REDACTED = "[redacted]"
-REDACTED_HEADERS = frozenset({"cookie", "x-mock-control-token"})
-KEY_HEADERS = frozenset({"authorization", "x-api-key"})
 DEFAULT_CAPACITY = 1000
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 # One entry's path, query and headers: past this, values are cut short (and the entry says so).
 DEFAULT_MAX_ENTRY_BYTES = 16 * 1024
 ENTRY_OVERHEAD = 200  # what an entry's other fields and its container cost, roughly, in bytes
-SHOWN_KEY_END = 4
 
 
 class RequestJournal:
@@ -36,7 +33,7 @@ class RequestJournal:
     Recording is on every request's path and reading is rare, so a record is
     stored as given (cut short first if it is over `max_entry_bytes`), with
     its number, clock reading and size; the timestamp is formatted and the
-    secrets are masked when the journal is read.
+    credentials are masked (redaction.py) when the journal is read.
     """
 
     def __init__(
@@ -46,11 +43,11 @@ class RequestJournal:
         max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES,
         secrets: Iterable[str] = (),
     ) -> None:
-        """`secrets`: values never shown (the control token), wherever a header carries them."""
+        """`secrets`: values never shown (the control token), wherever a request carries them."""
         self._capacity = max(capacity, 1)
         self.max_bytes = max(max_bytes, 1)
         self.max_entry_bytes = max(min(max_entry_bytes, self.max_bytes), 256)
-        self._secrets = tuple(secret for secret in secrets if secret)
+        self._redactor = Redactor(secrets)
         self._entries: deque[tuple[int, float, int, dict[str, Any]]] = deque()
         self._bytes = 0
         self._ids = itertools.count(1)
@@ -89,42 +86,17 @@ class RequestJournal:
         return self._bytes
 
     def _rendered(self, entry_id: int, stamp: float, entry: dict[str, Any]) -> dict[str, Any]:
+        redactor = self._redactor
+        entry = {**entry}
         if isinstance(entry.get("headers"), dict):
-            entry = {**entry, "headers": self._masked(entry["headers"])}
+            entry["headers"] = redactor.headers({name: str(value) for name, value in entry["headers"].items()})
+        if isinstance(entry.get("query"), str):
+            entry["query"] = redactor.query(entry["query"])
+        if isinstance(entry.get("path"), str):
+            entry["path"] = redactor.text(entry["path"])
         if isinstance(entry.get("responseBody"), bytes):  # kept as sent; decoded only when someone reads it
-            entry = {**entry, "responseBody": entry["responseBody"].decode("utf-8", "replace")}
+            entry["responseBody"] = redactor.text(entry["responseBody"].decode("utf-8", "replace"))
         return {"id": entry_id, "time": datetime.fromtimestamp(stamp, UTC).isoformat(), **entry}
-
-    def _masked(self, headers: dict[str, Any]) -> dict[str, Any]:
-        shown = {}
-        for name, value in headers.items():
-            lowered = name.lower()
-            if lowered in REDACTED_HEADERS or any(secret in str(value) for secret in self._secrets):
-                shown[name] = REDACTED
-            elif lowered in KEY_HEADERS and isinstance(value, str):
-                shown[name] = masked_credentials(value)
-            else:
-                shown[name] = value
-        return shown
-
-
-def masked_credentials(value: str) -> str:
-    """An API key as the journal shows it: its prefix and last four characters (`Bearer sk_test_…cute`).
-
-    Enough to tell two keys apart when debugging a 401, not enough to use one.
-    """
-    scheme, space, token = value.strip().rpartition(" ")
-    if not space:
-        scheme, token = "", value.strip()
-    return f"{scheme}{' ' if scheme else ''}{mask_key(token)}" if token else value
-
-
-def mask_key(key: str) -> str:
-    cut = key.rfind("_", 0, 12)
-    prefix = key[: cut + 1] if cut >= 0 else key[:3]
-    if len(key) - len(prefix) < SHOWN_KEY_END + 3:  # a short key: its end would be most of it
-        return f"{prefix}…"
-    return f"{prefix}…{key[-SHOWN_KEY_END:]}"
 
 
 def entry_size(entry: dict[str, Any]) -> int:

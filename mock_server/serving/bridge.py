@@ -12,7 +12,11 @@ client costs a connection and a little memory, never a thread.
 What the bridge refuses itself, before the app, it answers in the app's
 error envelope: an oversized request line (414), header field or head (431),
 body (413), a body that does not arrive in time (408) or cannot be decoded
-(400, malformed chunked encoding).
+(400, malformed chunked encoding), a header field named with '_' (400: WSGI
+names `X-Mock-Control_Token` as it names `X-Mock-Control-Token`, so one would
+pass for the other; nginx and Apache drop such fields unread). Each refusal
+carries the header fields the app gives every answer (its CORS headers:
+without them a browser shows its page "Failed to fetch", not the status).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from .limits import ServeLimits
 log = logging.getLogger("discard_mock")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# The header fields the app adds to every answer (CORS), from a request's WSGI environ.
+AnswerHeaders = Callable[[dict[str, Any]], Iterable[tuple[str, str]]]
 
 # The envelope's Content-Type, as the app answers it.
 JSON_HEADERS = [("content-type", "application/json")]
@@ -75,8 +81,11 @@ class RsgiBridge:
         limits: ServeLimits,
         threads: int,
         runs_inline: Callable[[dict[str, Any]], bool] | None = None,
+        answer_headers: AnswerHeaders | None = None,
     ) -> None:
-        """`runs_inline(environ)` says whether the app answers this request without waiting on anything.
+        """`answer_headers(environ)`: what the app adds to every answer, added to the bridge's own refusals.
+
+        `runs_inline(environ)` says whether the app answers this request without waiting on anything.
 
         Such a request runs on the event loop's own thread: no hand-off to a pool thread and back,
         which is a third of a short request's cost on a busy worker. Anything that may wait (a
@@ -88,6 +97,7 @@ class RsgiBridge:
         self.limits = limits
         self.threads = threads
         self.runs_inline = runs_inline or _never
+        self.answer_headers = answer_headers
         self._pool: ThreadPoolExecutor | None = None
 
     # RSGI ------------------------------------------------------------------
@@ -109,7 +119,10 @@ class RsgiBridge:
         except Refusal as refusal:
             log.info("%s %s %d (refused by the server: %s)", scope.method, _printable(scope.path), refusal.status,
                      refusal.details)  # fmt: skip
-            protocol.response_bytes(refusal.status, [*JSON_HEADERS, ("connection", "close")], refusal_body(refusal))
+            headers = [*JSON_HEADERS, ("connection", "close")]
+            if self.answer_headers is not None:
+                headers.extend(self.answer_headers(_head_environ(scope)))
+            protocol.response_bytes(refusal.status, headers, refusal_body(refusal))
             return
         environ["wsgi.input"] = io.BytesIO(body)
         if self._pool is None:  # served without __rsgi_init__ (never by granian): make one now
@@ -139,6 +152,13 @@ class RsgiBridge:
             if size > limits.max_header_field:
                 raise Refusal(
                     431, f"A header field is limited to {limits.max_header_field} bytes; {name} is {size}.", "headers"
+                )
+            if "_" in name:
+                raise Refusal(
+                    400,
+                    f"Header field {name} has '_' in its name, which this server does not read (in WSGI it would "
+                    f"pass for {name.replace('_', '-')}): send it with '-'.",
+                    "headers",
                 )
             total += size
             count += 1
@@ -229,6 +249,15 @@ class RsgiBridge:
                 close()
         status, headers = started
         return int(status[:3]), headers, payload
+
+
+def _head_environ(scope: Any) -> dict[str, Any]:
+    """A refused request's method and header fields as a WSGI environ, however far over the limits they are."""
+    environ: dict[str, Any] = {"REQUEST_METHOD": scope.method}
+    for name, value in scope.headers.items():
+        key = "HTTP_" + name.upper().replace("-", "_")
+        environ[key] = environ[key] + "," + value if key in environ else value
+    return environ
 
 
 def _never(environ: dict[str, Any]) -> bool:

@@ -10,6 +10,9 @@ writes what has gathered every `interval` seconds (0.05: a person reading
 the log sees no delay), in one write. Warnings and errors are written at
 once, and lines still pending at exit are written then (logging.shutdown
 flushes every handler).
+
+Every line passes `redact` on its way out (the control token, wherever a
+client put it, never reaches the log): the handler is the log's one way out.
 """
 
 from __future__ import annotations
@@ -29,9 +32,13 @@ WRITE_INTERVAL_SECONDS = 0.05
 class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A StreamHandler whose lines are written in batches by a thread of its own."""
 
-    def __init__(self, stream: TextIO, interval: float = WRITE_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self, stream: TextIO, interval: float = WRITE_INTERVAL_SECONDS, redact: Callable[[str], str] | None = None
+    ) -> None:
+        """`redact(line)`: the line as written, secrets replaced; None writes lines as logged."""
         super().__init__(stream)
         self.interval = interval
+        self.redact = redact
         self._pending: deque[str] = deque()  # append and popleft are atomic: no lock needed
         self._writing = threading.Lock()  # one write to the stream at a time
         self._writer_pid: int | None = None
@@ -59,6 +66,8 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:
             self.handleError(record)
             return
+        if self.redact is not None:
+            line = self.redact(line)
         if self._writer_pid != os.getpid():
             self._start_writer()
         self._pending.append(line)
@@ -77,6 +86,8 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             message = one_line(message)
         msecs = int((created - int(created)) * 1000)
         line = f"{formatter.stamp(created)},{msecs:03d} {message}{self.terminator}"
+        if self.redact is not None:
+            line = self.redact(line)
         if self._writer_pid != os.getpid():
             self._start_writer()
         self._pending.append(line)

@@ -10,6 +10,14 @@ The app is built before the listening socket is bound (so a data-file error
 surfaces first), and the socket is bound once, in the main process, and
 inherited by the forked workers: `--port 0` then names one port for all of
 them, and a busy port is one clear error before anything starts.
+
+HTTP/1.1 only: granian's HTTP/2 settings bound windows and streams but give
+a connection no time limit for its head, its body or its idleness, so a
+client that sent the h2 preface and nothing more was held as long as it
+liked (1,100 of them used up the file descriptors). Its HTTP/1 has the
+header timeout, and the bridge bounds the body. WebSocket is off too: a
+handshake is then an HTTP request, answered by the app (RFC 9110 7.8 lets a
+server ignore Upgrade), not granian's bare 403.
 """
 
 from __future__ import annotations
@@ -22,12 +30,13 @@ from typing import Any
 
 from flask import Flask
 from granian._granian import SocketHolder
-from granian.constants import Interfaces, Loops
+from granian.constants import HTTPModes, Interfaces, Loops
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server.mp import MPServer
 
-from .bridge import RsgiBridge
+from .bridge import AnswerHeaders, RsgiBridge
+from .lifeline import Lifeline
 from .limits import ServeLimits
 
 THREADS_PER_WORKER = 8  # threads running the app; waits (--latency, SQLite's lock) happen on them
@@ -78,10 +87,12 @@ class MockServer:
         workers: int = 1,
         limits: ServeLimits | None = None,
         runs_inline: Callable[[dict[str, Any]], bool] | None = None,
+        answer_headers: AnswerHeaders | None = None,
     ) -> None:
-        """`runs_inline`: see RsgiBridge; None runs every request on the thread pool."""
+        """`runs_inline`, `answer_headers`: see RsgiBridge; None runs every request on the thread pool, adds none."""
         self.app = app
         self.runs_inline = runs_inline
+        self.answer_headers = answer_headers
         self.host = host
         self.port = port
         self.workers = workers
@@ -90,7 +101,7 @@ class MockServer:
     def run(self) -> None:
         """Serves until Ctrl-C or SIGTERM; raises PortUnavailable when the address cannot be listened on."""
         # The bridge, and the app in it, reach the workers by fork, as built: nothing is pickled or rebuilt.
-        bridge = RsgiBridge(self.app, self.limits, THREADS_PER_WORKER, self.runs_inline)
+        bridge = RsgiBridge(self.app, self.limits, THREADS_PER_WORKER, self.runs_inline, self.answer_headers)
         server = _GranianServer(
             "discard-mock",
             address=self.host,
@@ -98,6 +109,8 @@ class MockServer:
             interface=Interfaces.RSGI,
             workers=self.workers,
             loop=Loops.asyncio,
+            http=HTTPModes.http1,  # a connection opening with the h2 preface is closed at once
+            websockets=False,
             backlog=2048,
             http1_settings=HTTP1Settings(
                 header_read_timeout=int(self.limits.header_timeout * 1000),
@@ -105,14 +118,24 @@ class MockServer:
             ),
             log_level=LogLevels.error,  # not its advice on worker counts; its errors (a worker crashing) show
             workers_kill_timeout=SHUTDOWN_GRACE_SECONDS,
+            # A worker that dies is replaced by a fresh fork of the supervisor while the others serve on;
+            # granian stops the server instead when one dies again within 5.5 s of being replaced.
+            respawn_failed_workers=True,
             announce=_announce,
         )
         # What start-up built (a million seeded instances, say) lives as long as the server:
         # frozen out of the cyclic collector's sight, so no collection walks it again, in the main process
         # or in a forked worker, where walking it would also copy every page it touches.
         gc.freeze()
+        lifeline = Lifeline(SHUTDOWN_GRACE_SECONDS)
+
+        def in_worker(*_: Any) -> RsgiBridge:
+            """granian calls this in each worker, after the fork: what the worker serves."""
+            lifeline.hold()
+            return bridge
+
         # granian takes an object with __rsgi__ as readily as a callable (granian.rsgi); its annotation says callable.
-        server.serve(target_loader=lambda *_: bridge)  # type: ignore[arg-type]
+        server.serve(target_loader=in_worker)  # type: ignore[arg-type]
 
 
 def _announce(address: tuple[Any, ...]) -> None:

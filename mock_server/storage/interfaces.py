@@ -21,11 +21,28 @@ class StoreOpenError(Exception):
 
 
 class StoreUnavailable(Exception):
-    """The store could not be reached for this request (a network store that is down); answered with 503."""
+    """The store could not be reached for this request (a network store that is down); answered with 503.
+
+    `may_have_applied`: the store failed after a write was sent, before its reply came (a reply
+    lost with the connection): the write may have been applied, so its client must check before
+    retrying. False when nothing was sent, or the store refused it.
+    """
+
+    def __init__(self, message: str, *, may_have_applied: bool = False) -> None:
+        super().__init__(message)
+        self.may_have_applied = may_have_applied
 
 
 class DuplicateInstance(Exception):
     """An instance with that workflowInstanceId exists already."""
+
+
+class InstanceLimitReached(Exception):
+    """The store holds as many created instances as the limit allows (seeded ones do not count) until a reset."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"{limit} created instances")
+        self.limit = limit
 
 
 class InstanceStore(Protocol):
@@ -41,14 +58,19 @@ class InstanceStore(Protocol):
         """
         ...
 
-    def add(self, instance: Instance) -> None:
-        """Stores a new instance; raises DuplicateInstance."""
+    def add(self, instance: Instance, limit: int | None = None) -> None:
+        """Stores a new instance; raises DuplicateInstance, or InstanceLimitReached.
+
+        The store counts the instances added since it was last seeded or `replace_all`ed, with the
+        instances themselves (shared by every process that shares them, kept as long as they are),
+        and refuses one past `limit`, in the same atomic step as the addition.
+        """
         ...
 
     def instances(self) -> list[Instance]: ...
 
     def replace_all(self, instances: Iterable[Instance]) -> None:
-        """Drops every instance and stores these (reset to seeded data)."""
+        """Drops every instance and stores these (reset to seeded data); the count of added ones starts again."""
         ...
 
 

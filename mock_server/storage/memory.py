@@ -11,7 +11,7 @@ from typing import Any
 from ..domain import ConditionalUpdate, Instance
 from ..faults import Fault
 from ..rate_limit import Bucket, RateLimit, take
-from .interfaces import DuplicateInstance
+from .interfaces import DuplicateInstance, InstanceLimitReached
 
 MAX_MEMORY_BUCKETS = 10_000
 
@@ -33,6 +33,7 @@ class MemoryInstanceStore:
     def __init__(self, instances: Iterable[Instance] = ()) -> None:
         self._lock = threading.Lock()
         self._by_id: dict[str, _Stored] = {}
+        self._added = 0  # instances `add`ed since the last replace_all
         self.replace_all(instances)
 
     def get(self, workflow_instance_id: str) -> Instance | None:
@@ -47,11 +48,14 @@ class MemoryInstanceStore:
             self._by_id[update.workflow_instance_id] = _fields(updated)
             return updated, True
 
-    def add(self, instance: Instance) -> None:
+    def add(self, instance: Instance, limit: int | None = None) -> None:
         with self._lock:
+            if limit is not None and self._added >= limit:
+                raise InstanceLimitReached(limit)
             if instance.workflow_instance_id in self._by_id:
                 raise DuplicateInstance(instance.workflow_instance_id)
             self._by_id[instance.workflow_instance_id] = _fields(instance)
+            self._added += 1
 
     def instances(self) -> list[Instance]:
         with self._lock:
@@ -62,6 +66,7 @@ class MemoryInstanceStore:
         fresh: dict[str, _Stored] = {instance.workflow_instance_id: instance for instance in instances}
         with self._lock:
             self._by_id = fresh
+            self._added = 0
 
 
 _fields: Callable[[Instance], tuple[Any, ...]] = attrgetter(*(field.name for field in fields(Instance)))

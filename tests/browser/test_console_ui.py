@@ -7,12 +7,15 @@ page is never reloaded: what the API changes appears through its polling.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from ..support.helpers import EXECUTE_KEY, bearer, path_of
+from ..support.helpers import EXECUTE_KEY, READONLY_KEY, bearer, path_of
 from ..support.served import MockProcess, call
 
 TOKEN = "console-test-token"
@@ -96,7 +99,7 @@ def test_a_discard_sent_by_another_client_appears_in_the_journal(console: Any, m
     row.get_by_role("button").press("Enter")  # from the keyboard: the full exchange, and the curl line
     assert answer["traceId"] in console.inner_text("#ex-response")
     curl = console.inner_text("#curl")
-    assert curl.startswith(f"curl -i -X POST '{mock.url(path_of(instance))}'") and "Authorization: Bearer" in curl
+    assert curl.startswith(f"curl -i -X 'POST' '{mock.url(path_of(instance))}'") and "Authorization: Bearer" in curl
 
 
 def test_creating_an_instance_and_adding_a_fault_in_the_console_change_the_api(console: Any, mock: MockProcess) -> None:
@@ -138,3 +141,57 @@ def test_a_discard_sent_from_the_console_uses_the_chosen_key(console: Any, mock:
     assert "FORBIDDEN" in console.inner_text("#discard-result")
     _, doc = control(mock, "GET", f"/__mock/instances/{instance['workflowInstanceId']}")
     assert doc["hasPendingApproval"] is True, "a refused discard changed nothing"
+
+
+def run_curl(line: str, api_key: str | None = None) -> str:
+    """The curl line as a person pastes it into a shell (with API_KEY exported, or not)."""
+    env = {"PATH": os.environ["PATH"], **({"API_KEY": api_key} if api_key else {})}
+    result = subprocess.run(["bash", "-c", line], capture_output=True, text=True, env=env, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def open_exchange(page: Any, trace_id: str) -> str:
+    """Opens the journal's exchange with this traceId; its curl line."""
+    row = page.locator("#journal tbody tr", has_text=trace_id).first
+    row.wait_for(timeout=WAIT_MS)
+    row.get_by_role("button").click()
+    page.wait_for_function(f"document.getElementById('ex-response').textContent.includes('{trace_id}')")
+    return str(page.inner_text("#curl"))
+
+
+def test_the_curl_line_of_a_console_discard_runs_with_the_key_typed(console: Any, mock: MockProcess) -> None:
+    _, listed = control(mock, "GET", "/__mock/instances?hasPendingApproval=true")
+    instance = listed["instances"][0]
+    console.locator("#instances tbody tr", has_text=instance["workflowInstanceId"]).get_by_role("button").click()
+    console.fill("#d-key", READONLY_KEY)
+    console.click("#discard button[type=submit]")
+    console.locator("#discard-result", has_text="403").wait_for(timeout=WAIT_MS)
+    trace_id = json.loads(console.inner_text("#discard-result pre"))["traceId"]
+
+    curl = open_exchange(console, trace_id)
+    assert curl.startswith(f"curl -i -X 'POST' '{mock.url(path_of(instance))}'"), curl
+    assert f"-H 'Authorization: Bearer {READONLY_KEY}'" in curl, curl
+    answer = run_curl(curl)  # no API_KEY needed: the line carries the key typed
+    assert answer.startswith("HTTP/1.1 403 "), answer
+    assert '"code":"FORBIDDEN"' in answer, "the same answer as the console's: the key was sent as typed"
+
+
+def test_another_clients_request_shows_no_key_and_its_curl_line_takes_api_key(console: Any, mock: MockProcess) -> None:
+    _, listed = control(mock, "GET", "/__mock/instances?hasPendingApproval=true")
+    instance = listed["instances"][0]
+    sent = {
+        "Authorization": f"Bearer {EXECUTE_KEY}",
+        "Proxy-Authorization": f"Bearer {EXECUTE_KEY}",
+        "X-Auth-Token": EXECUTE_KEY,
+    }
+    status, _, answer = call(mock.url(path_of(instance)), "POST", headers=sent)
+    assert status == 200, answer
+
+    curl = open_exchange(console, answer["traceId"])
+    shown = console.evaluate("document.body.innerText")
+    assert EXECUTE_KEY not in shown and "sk_test_…cute" in shown, "the journal's view shows keys masked"
+    assert EXECUTE_KEY not in curl and '-H "Authorization: Bearer $API_KEY"' in curl, curl
+    assert "…" not in curl, "no masked value is sent"
+    again = run_curl(curl, api_key=EXECUTE_KEY)
+    assert again.startswith("HTTP/1.1 409 "), again  # the key from $API_KEY was accepted: the discard is done

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from mock_server.domain import Instance
 from mock_server.seed import load_seed
 from mock_server.storage import DuplicateInstance, StoreUnavailable
 from mock_server.storage.memory import MemoryInstanceStore
-from mock_server.storage.redis import SOCKET_TIMEOUT_SECONDS, RedisConnection, RedisInstanceStore
+from mock_server.storage.redis_connection import SOCKET_TIMEOUT_SECONDS, RedisConnection
+from mock_server.storage.redis_instances import RedisInstanceStore
 
 from ..support.helpers import (
     ACME,
@@ -42,7 +44,7 @@ SEED = load_seed(None, Spec.load()).instances
 
 
 def _store(server: RedisServer, prefix: str, seed: tuple[Instance, ...] = SEED) -> RedisInstanceStore:
-    return RedisInstanceStore(RedisConnection(server.url, prefix, seed))
+    return RedisInstanceStore(RedisConnection(server.url, prefix), seed)
 
 
 def _replica(server: RedisServer, prefix: str, **config: object) -> Flask:
@@ -163,7 +165,13 @@ def test_an_unreachable_redis_is_a_503_envelope_within_a_second_and_health_says_
     silent.bind(("127.0.0.1", 0))
     silent.listen(64)
     accepted: list[socket.socket] = []
-    threading.Thread(target=lambda: [accepted.append(silent.accept()[0]) for _ in range(64)], daemon=True).start()
+
+    def accept() -> None:
+        with suppress(OSError):  # the listener closed at the end of the test
+            for _ in range(64):
+                accepted.append(silent.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
     try:
         client = create_app({"STORE": f"redis://:secret@127.0.0.1:{silent.getsockname()[1]}/0"}).test_client()
         before = len(accepted)  # start-up's own attempts, each already timed out
@@ -194,6 +202,10 @@ def test_a_redis_that_comes_up_later_is_used_without_a_restart(tmp_path: Path) -
     assert "Connection refused" in client.get("/__mock/health").get_json()["store"]["error"]
     server.start()
     try:
+        # The outage's probe finds it within a probe interval; a deadline only a mock that never recovers reaches.
+        deadline = time.monotonic() + 30
+        while client.get("/__mock/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert client.get("/__mock/health").status_code == 200
         assert client.post(discard_path(), headers=bearer()).status_code == 200  # the prefix was seeded meanwhile
         assert client.post(discard_path(), headers=bearer()).status_code == 409
@@ -215,16 +227,18 @@ def test_the_health_check_needs_no_control_token() -> None:
 
 
 def test_store_errors_are_unavailable_not_500(redis_server: RedisServer, redis_prefix: str) -> None:
-    connection = RedisConnection(redis_server.url, redis_prefix, SEED)
-    store = RedisInstanceStore(connection)
+    connection = RedisConnection(redis_server.url, redis_prefix)
+    store = RedisInstanceStore(connection, SEED)
     connection.client.connection_pool.disconnect()
     settings = connection.client.connection_pool.connection_kwargs
     assert settings["socket_timeout"] == settings["socket_connect_timeout"] == SOCKET_TIMEOUT_SECONDS <= 0.5
     redis_server.client().client_pause(1000, all=True)  # stands in for a Redis too busy to answer in time
     with pytest.raises(StoreUnavailable, match="Timeout"):  # a client that waited a whole second would get it
         store.get(DOCS_INSTANCE)
-    time.sleep(1.0)
-    assert store.get(DOCS_INSTANCE) == SEED[0]  # and the next call simply works
+    deadline = time.monotonic() + 30  # the pause ends after a second; the outage's probe then finds Redis back
+    while connection.health() is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store.get(DOCS_INSTANCE) == SEED[0]  # and calls simply work again
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,10 @@ const CURL_SKIPPED = new Set(["host", "content-length", "connection", "accept-en
 
 const $ = (selector) => document.querySelector(selector);
 const state = { paused: false, timer: null, journal: new Map(), journalSignature: "", selected: null,
-  accountGroups: new Set(), campaigns: new Set(), needsToken: false };
+  accountGroups: new Set(), campaigns: new Set(), needsToken: false,
+  // traceId -> the key typed into the discard form for that request ("" for none): the user's own input,
+  // kept in this page only, so the curl line of a request sent from here can be run as it is.
+  sentKeys: new Map() };
 
 // --- HTTP --------------------------------------------------------------------------------------
 
@@ -64,32 +67,17 @@ function short(id) {
   return id && id.length > 12 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id || "";
 }
 
-function maskKey(key) {
-  if (!key) return key;
-  if (key.includes("…") || key.includes("*")) return key; // masked by the mock already
-  const prefix = (key.match(/^[A-Za-z]+_(?:test|live)_/) || [key.slice(0, Math.min(4, key.length - 4))])[0];
-  return key.length <= 8 ? `${key.slice(0, 2)}…` : `${prefix}…${key.slice(-4)}`;
-}
-
 function header(headers, name) {
   for (const [key, value] of Object.entries(headers || {})) if (key.toLowerCase() === name) return value;
   return undefined;
 }
 
+// The journal's credentials come masked by the mock (mock_server/redaction.py): shown as they come.
 function keyOf(entry) {
   const value = header(entry.headers, "authorization");
   if (!value) return "";
   const [scheme, ...rest] = value.trim().split(/\s+/);
-  return scheme.toLowerCase() === "bearer" ? maskKey(rest.join(" ")) : `${scheme} …`;
-}
-
-function maskedHeader(name, value) {
-  if (name.toLowerCase() === "authorization") {
-    const [scheme, ...rest] = String(value).trim().split(/\s+/);
-    return `${scheme} ${maskKey(rest.join(" "))}`;
-  }
-  if (name.toLowerCase() === TOKEN_HEADER.toLowerCase()) return "[hidden]";
-  return value;
+  return scheme.toLowerCase() === "bearer" && rest.length ? rest.join(" ") : value;
 }
 
 function notify(message, isError) {
@@ -106,13 +94,30 @@ function shellQuote(text) {
   return `'${String(text).replace(/'/g, "'\\''")}'`;
 }
 
+// A masked value (mock_server/redaction.py) is not the credential: a curl line must not send it.
+function isMasked(value) {
+  return String(value).includes("…") || String(value).includes("[redacted]");
+}
+
+// The credential of an Authorization field in a curl line: the key typed into this page's form for that
+// request, else $API_KEY (in double quotes, so the shell puts the variable's value in).
+function authorizationArgument(entry, value) {
+  const typed = state.sentKeys.get(entry.traceId);
+  if (typed) return shellQuote(`Authorization: Bearer ${typed}`);
+  const words = String(value).trim().split(/\s+/);
+  const scheme = words.length > 1 && /^[A-Za-z][A-Za-z0-9-]*$/.test(words[0]) ? `${words[0]} ` : "";
+  return `"Authorization: ${scheme}$API_KEY"`;
+}
+
+// Every part quoted for a POSIX shell; a credential the journal masked is left out (Authorization: see above).
 function curlLine(entry) {
   const url = location.origin + entry.path + (entry.query ? `?${entry.query}` : "");
-  const parts = ["curl", "-i", "-X", entry.method, shellQuote(url)];
+  const parts = ["curl", "-i", "-X", shellQuote(entry.method), shellQuote(url)];
   for (const [name, value] of Object.entries(entry.headers || {})) {
     const lower = name.toLowerCase();
     if (CURL_SKIPPED.has(lower) || lower.startsWith("sec-")) continue;
-    parts.push("-H", shellQuote(`${name}: ${value}`));
+    if (lower === "authorization") parts.push("-H", authorizationArgument(entry, value));
+    else if (!isMasked(value)) parts.push("-H", shellQuote(`${name}: ${value}`));
   }
   return parts.join(" ");
 }
@@ -196,6 +201,8 @@ async function sendDiscard(event) {
   const out = $("#discard-result");
   try {
     const answer = await call("POST", path, undefined, key ? { Authorization: `Bearer ${key}` } : {});
+    if (answer.json && answer.json.traceId) state.sentKeys.set(answer.json.traceId, key);
+    if (state.sentKeys.size > JOURNAL_LIMIT) state.sentKeys.delete(state.sentKeys.keys().next().value);
     const retryAfter = answer.headers.get("Retry-After");
     out.replaceChildren(el("p", {}, badge(answer.status),
       ` ${answer.json && answer.json.error ? answer.json.error.code : "discarded"}`,
@@ -233,7 +240,7 @@ function showExchange(id) {
   state.selected = id;
   state.journalSignature = "";  // re-render to mark the row
   const requestLines = [`${entry.method} ${entry.path}${entry.query ? `?${entry.query}` : ""}`];
-  for (const [name, value] of Object.entries(entry.headers || {})) requestLines.push(`${name}: ${maskedHeader(name, value)}`);
+  for (const [name, value] of Object.entries(entry.headers || {})) requestLines.push(`${name}: ${value}`);
   const responseLines = [`HTTP ${entry.status}   (${Number(entry.durationMs).toFixed(1)} ms, traceId ${entry.traceId})`];
   for (const [name, value] of Object.entries(entry.responseHeaders || {})) responseLines.push(`${name}: ${value}`);
   responseLines.push("", pretty(entry.responseBody));

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import astuple, fields
 
 from ...domain import ConditionalUpdate, Instance
-from ..interfaces import DuplicateInstance
+from ..interfaces import DuplicateInstance, InstanceLimitReached
 from .db import SqliteDatabase
 
 COLUMNS = tuple(field.name for field in fields(Instance))
@@ -77,10 +77,15 @@ class SqliteInstanceStore:
             ).fetchall()
         return (_instance(found[0]) if found else None), False
 
-    def add(self, instance: Instance) -> None:
+    def add(self, instance: Instance, limit: int | None = None) -> None:
+        """The limit's count is a row beside the instances, read and raised in the insert's transaction."""
         try:
             with self._db.write() as conn:
+                added = _added(conn)
+                if limit is not None and added >= limit:
+                    raise InstanceLimitReached(limit)
                 _insert(conn, [instance])
+                _set_added(conn, added + 1)
         except sqlite3.IntegrityError:
             raise DuplicateInstance(instance.workflow_instance_id) from None
 
@@ -92,6 +97,7 @@ class SqliteInstanceStore:
         with self._db.write() as conn:
             conn.execute("DELETE FROM instances")
             _insert(conn, instances)
+            _set_added(conn, 0)
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:
@@ -99,6 +105,16 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
+
+
+def _added(conn: sqlite3.Connection) -> int:
+    """Instances added since the file was seeded or reset (none recorded: a file from before the count)."""
+    row = conn.execute("SELECT value FROM store_meta WHERE name = 'added'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _set_added(conn: sqlite3.Connection, count: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO store_meta (name, value) VALUES ('added', ?)", (str(count),))
 
 
 def _insert(conn: sqlite3.Connection, instances: Iterable[Instance]) -> None:

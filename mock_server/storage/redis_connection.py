@@ -1,0 +1,203 @@
+"""One process's way to Redis: its connection pool, its scripts, and Redis's outages as StoreUnavailable.
+
+Redis being unreachable is an answer, not a hang: every socket operation
+times out after half a second, and nothing is retried (a retried discard
+whose first reply was lost would answer 409 for its own success). The first
+failure marks Redis down (outage.py): later calls raise StoreUnavailable at
+once, without a round trip, while a probe of its own pings Redis until it
+answers. If Redis came back empty (restarted without persistence), the call
+that finds the prefix unseeded seeds it first.
+
+What a failed write did is told apart: a failure while connecting (or a
+refusal Redis sent) means nothing was sent or applied; a failure after the
+command went out (the reply lost with the connection, or never sent in
+time) means it may have been applied, and the 503 says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import redis
+from redis.backoff import NoBackoff
+from redis.connection import AbstractConnection, parse_url
+from redis.retry import Retry
+
+from . import REDIS_SCHEMES
+from .interfaces import StoreOpenError, StoreUnavailable
+from .outage import OutageGate
+from .redis_scripts import Scripts
+
+SOCKET_TIMEOUT_SECONDS = 0.5  # connect and each reply: an unreachable Redis costs a request at most this, twice
+CLIENT_NAME = "discard-mock"  # as CLIENT LIST shows the requests' connections
+PROBE_CLIENT_NAME = "discard-mock-probe"  # and the one that watches for Redis's return while it is down
+
+T = TypeVar("T")
+
+# Errors that say Redis cannot serve right now (down, loading its AOF, out of memory, a
+# replica that cannot write ...): the endpoint answers 503 and the next call tries again.
+# Redis sends them instead of running the command: nothing was applied.
+_UNAVAILABLE_REPLIES = ("LOADING", "MISCONF", "READONLY", "MASTERDOWN", "NOREPLICAS", "OOM", "BUSY", "TRYAGAIN")
+
+
+class Unseeded(Exception):
+    """The prefix holds no seeded instances: Redis lost them (a restart without persistence, a flush)."""
+
+
+class NotSent(redis.ConnectionError):
+    """Connecting to Redis (or its handshake) failed: no command of this call reached it."""
+
+
+class NotSentInTime(NotSent, redis.TimeoutError):
+    """Connecting to Redis timed out: no command of this call reached it."""
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages and the health answer."""
+    try:
+        parts = parse_url(url)
+    except ValueError:
+        return url.split("@")[-1]
+    scheme = url.split("://", 1)[0]
+    if "path" in parts:
+        return f"{scheme}://{parts['path']}"
+    return f"{scheme}://{parts.get('host', 'localhost')}:{parts.get('port', 6379)}/{parts.get('db', 0)}"
+
+
+class RedisConnection:
+    """One Redis client per process (its pool reconnects after a fork), its scripts and key names.
+
+    `run` is the one way to Redis: it turns every "cannot serve now" error into
+    StoreUnavailable, fails at once while Redis is known to be down, and a call
+    that finds the prefix unseeded (Redis came back empty) has it seeded by
+    `seed_if_unseeded` (the instance store's) and runs again.
+    """
+
+    def __init__(self, url: str, prefix: str) -> None:
+        if not url.startswith(REDIS_SCHEMES):
+            raise StoreOpenError(f"store {url!r}: a Redis URL starts with redis:// or rediss://")
+        self.where = describe_url(url)
+        self.prefix = prefix
+        self.client = _client(url, self.where, CLIENT_NAME)
+        self.scripts = Scripts(self.client)
+        self.seed_if_unseeded: Callable[[], None] = _nothing_to_seed
+        self.outage = OutageGate(self._probe)
+        self._probe_client = _client(url, self.where, PROBE_CLIENT_NAME)
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+    def run(self, operation: Callable[[redis.Redis], T], *, writes: bool = False) -> T:
+        """`operation(client)`, with Redis's outages as StoreUnavailable.
+
+        `writes`: the operation changes state, so a failure once it was sent leaves its outcome
+        unknown (StoreUnavailable.may_have_applied). An operation that finds the prefix unseeded
+        (raises Unseeded) runs once more after seeding it: Redis lost everything, and the data
+        file is the start.
+        """
+        self.outage.check()
+        try:
+            try:
+                result = operation(self.client)
+            except Unseeded:
+                self.seed_if_unseeded()
+                result = operation(self.client)
+        except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.InvalidResponse) as exc:
+            # InvalidResponse: something other than Redis answers at that address.
+            error = self._unavailable(exc, may_have_applied=writes and not isinstance(exc, NotSent))
+            self.outage.failed(error)
+            raise error from None
+        except redis.ResponseError as exc:
+            if not str(exc).startswith(_UNAVAILABLE_REPLIES):
+                raise
+            error = self._unavailable(exc)
+            self.outage.failed(error)
+            raise error from None
+        return result
+
+    def health(self) -> str | None:
+        """None while this replica reaches Redis (a PING answers), else why not."""
+        try:
+            self.run(lambda client: client.ping())
+        except StoreUnavailable as exc:
+            return str(exc)
+        return None
+
+    def close(self) -> None:
+        """Drops every connection and what the outage gate knew (before a fork: each worker finds out anew)."""
+        self.outage.reset()
+        self.client.connection_pool.disconnect()
+        self._probe_client.connection_pool.disconnect()
+
+    def _probe(self) -> None:
+        """One PING on the probe's own connection; StoreUnavailable while Redis does not answer it."""
+        try:
+            self._probe_client.ping()
+        except redis.RedisError as exc:
+            raise self._unavailable(exc) from None
+
+    def _unavailable(self, exc: Exception, *, may_have_applied: bool = False) -> StoreUnavailable:
+        # Idle pooled connections to a Redis that went away are dead too: drop them now,
+        # so the requests after its return do not each fail once on a stale socket.
+        self.client.connection_pool.disconnect(inuse_connections=False)
+        why = str(exc).rstrip(".") or type(exc).__name__
+        return StoreUnavailable(f"Redis at {self.where} cannot be used: {why}", may_have_applied=may_have_applied)
+
+
+def _client(url: str, where: str, name: str) -> redis.Redis:
+    """A client whose every socket operation times out after SOCKET_TIMEOUT_SECONDS and is never retried."""
+    no_retries = Retry(NoBackoff(), 0)
+    try:
+        connection_class = _marking_connect_failures(parse_url(url).get("connection_class", redis.Connection))
+        pool = redis.ConnectionPool.from_url(
+            url,
+            connection_class=connection_class,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+            retry=no_retries,
+            retry_on_timeout=False,
+            client_name=name,
+        )
+    except (ValueError, TypeError) as exc:
+        raise StoreOpenError(f"store {where}: not a Redis URL redis-py accepts: {exc}") from None
+    return redis.Redis(connection_pool=pool, retry=no_retries)
+
+
+def _marking_connect_failures(base: type[AbstractConnection]) -> type[AbstractConnection]:
+    """`base` (plain, TLS or Unix socket), raising NotSent for a failure before any command was sent.
+
+    Every command goes out through `connect_check_health` first when its connection is not
+    open yet (redis-py 8; `connect` in earlier versions), so what fails there never sent one.
+    """
+
+    def connect(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _not_sent():
+            return super(marking, self).connect(*args, **kwargs)
+
+    def connect_check_health(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _not_sent():
+            return super(marking, self).connect_check_health(*args, **kwargs)
+
+    methods: dict[str, Any] = {"connect": connect, "__doc__": _marking_connect_failures.__doc__}
+    if hasattr(base, "connect_check_health"):
+        methods["connect_check_health"] = connect_check_health
+    marking: type[AbstractConnection] = type(f"Marking{base.__name__}", (base,), methods)
+    return marking
+
+
+@contextmanager
+def _not_sent() -> Iterator[None]:
+    try:
+        yield
+    except NotSent:
+        raise
+    except redis.TimeoutError as exc:
+        raise NotSentInTime(str(exc)) from exc
+    except redis.ConnectionError as exc:
+        raise NotSent(str(exc)) from exc
+
+
+def _nothing_to_seed() -> None:
+    """Until an instance store takes the connection, an unseeded prefix is left as it is."""
