@@ -31,7 +31,12 @@ from mock_server.seed import DEFAULT_DATA
 
 from ..support.served import served as served_process
 from .variants import BROKEN, served
-from .variants.correct import approved_action, other_inferred_choices, throttled
+from .variants.correct import (
+    approved_action,
+    behind_a_wan_with_gzip_and_connection_close,
+    other_inferred_choices,
+    throttled,
+)
 
 EXAMPLES = "8"  # a small budget: each bug here is caught by a targeted test, not by luck
 SETTLE_SECONDS = 0.5  # the census's wait; a variant whose effect comes later asks for more (Bug.options)
@@ -125,6 +130,7 @@ CORRECT: dict[str, tuple[Callable[[], Flask] | None, Callable[[Flask], None] | N
     "other inferred choices": (None, other_inferred_choices, ()),
     "action 'approved', inferred checks deselected": (None, approved_action, ("-m", "not inferred")),
     "429 on every third request, with Retry-After and without, in turn": (None, throttled, ()),
+    "15 ms away, gzip, Connection: close": (None, behind_a_wan_with_gzip_and_connection_close, ()),
 }
 
 

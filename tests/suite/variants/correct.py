@@ -3,11 +3,13 @@ and a target no run can judge."""
 
 from __future__ import annotations
 
+import gzip
 import io
+import time
 from dataclasses import replace
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
 from mock_server.endpoint.keys import ApiKey, Keyring
 from mock_server.envelope import ApiError
@@ -69,3 +71,24 @@ def every_request_unauthorized(app: Flask) -> None:
             raise ApiError(401, "The API key is unknown or has been revoked.")
 
     endpoint_of(app).keyring = NoKeyring(())
+
+
+WAN_LATENCY_SECONDS = 0.015
+
+
+def behind_a_wan_with_gzip_and_connection_close(app: Flask) -> None:
+    """The shipped mock 15 ms away, its answers gzip-compressed, every connection closed after one
+    answer (a proxy that keeps no connection alive): nothing of this is the contract's business."""
+    wsgi_app = app.wsgi_app
+
+    def wan(environ: dict[str, Any], start_response: Any) -> Any:
+        time.sleep(WAN_LATENCY_SECONDS)
+        response = Response.from_app(wsgi_app, environ)
+        body = response.get_data()
+        if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+            response.set_data(gzip.compress(body))
+            response.headers["Content-Encoding"] = "gzip"
+        response.headers["Connection"] = "close"
+        return response(environ, start_response)
+
+    app.wsgi_app = wan  # type: ignore[method-assign]

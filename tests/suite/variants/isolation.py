@@ -24,8 +24,8 @@ class LimitTwoStore(MemoryInstanceStore):
         self._order: list[str] = []
         super().__init__(instances)
 
-    def add(self, instance: Instance) -> None:
-        super().add(instance)
+    def add(self, instance: Instance, limit: int | None = None) -> None:
+        super().add(instance, limit)
         self._order.append(instance.workflow_instance_id)
 
     def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
