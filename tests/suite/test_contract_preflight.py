@@ -86,7 +86,7 @@ def test_a_target_that_rejects_every_key_is_a_usage_error_not_a_violation(pytest
         ([], {"CONTRACT_RATE_LIMIT": "fast"}, "CONTRACT_RATE_LIMIT (for --contract-rate-limit)"),
         ([], {"CONTRACT_NO_SHRINK": "maybe"}, "CONTRACT_NO_SHRINK (for --contract-no-shrink): 'maybe'"),
         (["--contract-examples=0"], {}, "--contract-examples: 0 is below the minimum"),
-        (["--state-setup-header=no colon"], {}, "--state-setup-header: 'no colon' is not a header"),
+        (["--state-setup-header=no colon"], {}, "--state-setup-header: not a header (there is no 'Name:'"),
     ],
 )
 def test_an_option_value_that_does_not_parse_is_a_usage_error(
