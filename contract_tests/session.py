@@ -41,6 +41,7 @@ class RunState:
     schema: Any = None  # the run's Schemathesis schema, built by the first client
     previous: SuiteSettings | None = None  # an enclosing run's (pytester), given back at the end
     shrink_limit: int | None = None  # Hypothesis' own, given back at the end
+    preflight_notes: list[str] = field(default_factory=list)  # what the preflight could not check
 
 
 STATE = pytest.StashKey[RunState]()
@@ -102,6 +103,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [i for i in items if i not in last] + last
 
 
+@pytest.hookimpl(tryfirst=True)  # before the terminal's: the header shows the target and the preflight's notes
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     state = state_of(config)
@@ -117,7 +119,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     state.target = resolve_target(config)
     try:
-        Preflight(state.target, options.state_headers(config)).run()
+        state.preflight_notes = Preflight(state.target, options.state_headers(config)).run()
     except PreflightError as exc:
         raise pytest.UsageError(f"contract suite cannot judge the target: {exc}") from None
 
@@ -141,7 +143,8 @@ def run_line(config: pytest.Config) -> str:
 
 
 def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
-    return [run_line(config)] if state_of(config).collected else []
+    state = state_of(config)
+    return [run_line(config), *state.preflight_notes] if state.collected else []
 
 
 def resolve_target(config: pytest.Config) -> Target:

@@ -10,6 +10,7 @@ other way.
 from __future__ import annotations
 
 from . import (
+    account_group,
     auth_401,
     auth_403,
     concurrent,
@@ -27,8 +28,8 @@ from . import (
 from .bug import Bug
 from .serving import ServedApp, Variant, served
 
-MODULES = (auth_401, auth_403, concurrent, discard_200, envelope, final, headers, idempotency_key, rate_limit)
-MODULES += (rejected_unchanged, repeat_409, scope_404, spec)
+MODULES = (account_group, auth_401, auth_403, concurrent, discard_200, envelope, final, headers, idempotency_key)
+MODULES += (rate_limit, rejected_unchanged, repeat_409, scope_404, spec)
 BROKEN: dict[str, Bug] = {name: bug for module in MODULES for name, bug in module.BUGS.items()}
 
 __all__ = ["BROKEN", "Bug", "ServedApp", "Variant", "served"]
