@@ -10,6 +10,7 @@ import pytest
 from discard_contract.rules import Rule
 from discard_contract.violations import ContractViolation
 
+from .credentials import active, redact_url
 from .report import TestOutcome, as_json, markdown, text_table, verdicts, write_json
 from .session import is_contract_test, rules_of, run_line, state_of
 
@@ -38,10 +39,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         reason = ""
         broken: tuple[Rule, ...] = ()
         if report.skipped and isinstance(report.longrepr, tuple):
-            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            reason = active().scrub(str(report.longrepr[2]).removeprefix("Skipped: "))
         elif report.failed and call.excinfo is not None:
             broken = broken_rules(call.excinfo.value)
-            reason = (str(call.excinfo.value).strip().splitlines() or [call.excinfo.typename])[0][:300]
+            reason = (active().scrub(str(call.excinfo.value)).strip().splitlines() or [call.excinfo.typename])[0][:300]
         state.outcomes.append(TestOutcome(item.nodeid, rules_of(item), report.outcome, broken, reason))
     return report
 
@@ -58,7 +59,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line)
     terminalreporter.write_line(run_line(config))
     if state.settings.report:
-        write_json(state.settings.report, as_json(state.target.base_url, seed, rules, state.record.statuses))
+        doc = as_json(redact_url(state.target.base_url), seed, rules, state.record.statuses)
+        write_json(state.settings.report, doc)
         terminalreporter.write_line(f"contract report: {state.settings.report}")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
