@@ -85,7 +85,11 @@ def seconds(minimum: float) -> Callable[[str], float]:
 def parse_header(text: str) -> tuple[str, str]:
     name, colon, value = text.partition(":")
     if not colon or not name.strip() or any(c.isspace() for c in name.strip()):
-        raise OptionError(f"{text!r} is not a header: write 'Name: value', e.g. 'X-Mock-Control-Token: secret'")
+        # The value is not shown: it may be the credential the header was meant to carry.
+        what = f"the name {name.strip()!r} has a space" if colon and name.strip() else "there is no 'Name:'"
+        raise OptionError(
+            f"not a header ({what}; the value is not shown): write 'Name: value', e.g. 'X-Mock-Control-Token: secret'"
+        )
     return name.strip(), value.strip()
 
 

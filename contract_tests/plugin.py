@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # imported where used: the plugin loads in every pytest run o
     from .provisioning import Provisioner
     from .target import Target
 
-pytest_plugins = ("contract_tests.session", "contract_tests.reporting")
+pytest_plugins = ("contract_tests.session", "contract_tests.reporting", "contract_tests.failures")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -109,7 +109,9 @@ def provisioner(
         else:
             source = NoProvisioner()
     except ProvisioningError as exc:
-        pytest.exit(f"contract suite: {exc}", returncode=4)
+        from .failures import run_credentials
+
+        pytest.exit(run_credentials(request.config).scrub(f"contract suite: {exc}"), returncode=4)
     yield Tracking(source, state_of(request.config).record.model)
     try:
         take_the_census(request.config, discard_client)

@@ -1,31 +1,51 @@
 """Before any contract test: can this run judge the target at all?
 
 A wrong key, URL or state endpoint would otherwise show up as dozens of
-"violations" by a target that did nothing wrong. A handful of requests, each
-with IDs that cannot exist (or on an instance the state endpoint just made for
-this purpose), tell a broken job from a broken target. A problem is reported as
-one `PreflightError` naming the option, what was sent and what came back.
+"violations" by a target that did nothing wrong. A handful of requests tell a
+broken job from a broken target, and the preflight says "misconfigured" only
+for an answer that no target keeping the contract could give to a correctly
+configured job. Where a broken target could have given it too, the message
+names both the option and the rule (`auth-403`, ...); where the answer proves
+the target is broken but the job is fine (an auth gateway's HTML 401, which
+at least shows the path is served), it stays quiet and the tests report it.
+
+Its requests use IDs that cannot exist, or the instance the state endpoint
+just made for it (`home`): inside its account group a valid key can only be
+refused for being invalid, and on it a key without permission must get 403.
+A problem is reported as one `PreflightError` naming the option, what was
+sent and what came back, with every credential masked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from discard_contract import rules
 from discard_contract.exchange import ENVELOPE_FIELDS
+from discard_contract.headers import RETRY_AFTER, retry_after_seconds
 from discard_contract.ids import ID_FIELDS, InstanceIds, unknown_path
 from discard_contract.spec import Spec
 
-from .client import exchange_of, retry_delay
+from .credentials import Credentials, redact_url
 from .provisioning import CONSUMER, PENDING, FixturesFileProvisioner, ProvisioningError
 from .target import Target
 
 TIMEOUT_SECONDS = 10.0
-MAX_THROTTLED = 3
+# A 429 is retried at most this often per request, each wait capped, all of them within a budget:
+# a target that throttles every request ends the preflight in seconds, whatever its Retry-After says.
+RETRIES_ON_429 = 2
+MAX_WAIT_SECONDS = 2.0
+WAIT_BUDGET_SECONDS = 10.0
+BACKOFF_SECONDS = 0.2
+# Answers to a keyless discard that say nothing is served at that path (a served one asks for a key).
+NOT_SERVED = frozenset({404, 405})
+SHOWN_CHARACTERS = 200
 
 
 class PreflightError(Exception):
@@ -41,7 +61,7 @@ class Answer:
 
     def describe(self) -> str:
         text = " ".join(self.text.split())
-        return f"{self.status} ({self.content_type or 'no Content-Type'}) {text[:200]!r}"
+        return f"{self.status} ({self.content_type or 'no Content-Type'}) {text[:SHOWN_CHARACTERS]!r}"
 
     @property
     def is_envelope(self) -> bool:
@@ -49,30 +69,65 @@ class Answer:
         is the contract tests' to fail, not a sign of a wrong URL."""
         return isinstance(self.body, dict) and sum(name in self.body for name in ENVELOPE_FIELDS) >= 2
 
+    @property
+    def shows_the_path_is_served(self) -> bool:
+        """A keyless discard asked for a key (401, whoever wrote it: an auth gateway's HTML 401 too),
+        or answered in the envelope with anything but "no such route", or failed (5xx: the tests'
+        to report)."""
+        return (
+            self.status == rules.AUTH_401.status
+            or self.status >= 500
+            or (self.is_envelope and self.status not in NOT_SERVED)
+        )
+
 
 def masked(key: str) -> str:
-    return key[:8] + "…" if len(key) > 10 else "…"
+    """A key's head, enough to tell which one it was (at most a quarter of it, never more than 8 characters)."""
+    return key[: min(8, len(key) // 4)] + "…"
 
 
 def discard_path(path: dict[str, str]) -> str:
     return Spec.shipped().operation().path(path)
 
 
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 class Preflight:
-    def __init__(self, target: Target, state_headers: dict[str, str]) -> None:
+    def __init__(
+        self, target: Target, state_headers: dict[str, str], sleep: Callable[[float], Any] = time.sleep
+    ) -> None:
         self.target = target
         self.state_headers = state_headers
         self.session = requests.Session()
+        self.sleep = sleep  # a test counts the waits instead of taking them
+        self.credentials = Credentials.of(
+            api_key=target.api_key,
+            api_key_without_permission=target.api_key_without_permission,
+            headers=state_headers,
+            urls=(target.state_setup_url, target.base_url),
+        )
+        self.sent = 0
+        self.throttled = 0
+        self.waited = 0.0
+        self.notes: list[str] = []  # for the run's header
+        self._setups: list[InstanceIds] = []
 
-    def run(self) -> None:
-        """Raises PreflightError on the first problem; returns quietly when the run can judge the target."""
+    def run(self) -> list[str]:
+        """Raises PreflightError on the first problem; else returns notes for the run's header
+        (what it could not check)."""
         try:
             self._check_fixtures_file()
-            home = self._check_state_url()
-            self._check_base_url_and_key()
-            self._check_key_without_permission(home)
+            home, own = self._home()
+            self._check_base_url_and_key(home)
+            self._check_key_without_permission(home if own else None, home)
+        except PreflightError as exc:
+            raise PreflightError(self.credentials.scrub(str(exc))) from None
         finally:
+            self._tear_down()
             self.session.close()
+        return [self.credentials.scrub(note) for note in self.notes]
 
     # The checks, in the order a user would fix them.
 
@@ -83,72 +138,147 @@ class Preflight:
             except ProvisioningError as exc:
                 raise PreflightError(f"--fixtures-file: {exc}") from None
 
-    def _check_base_url_and_key(self) -> None:
+    def _home(self) -> tuple[InstanceIds | None, bool]:
+        """A pending instance in an account group --api-key can access, and whether the preflight
+        made it (then it may discard it): from the state URL, else the fixtures file's first."""
+        if self.target.state_setup_url:
+            return self._set_up(), True
+        if self.target.fixtures_file:
+            fixtures = FixturesFileProvisioner(self.target.fixtures_file)
+            if fixtures.pending_left():
+                return fixtures.pending(), False
+        return None, False
+
+    def _check_base_url_and_key(self, home: InstanceIds | None) -> None:
+        base = self.target.base_url
         key = self.target.api_key
-        url = self.target.base_url + discard_path(unknown_path())
-        sent = f"POST {url}"
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        answer = self._send("--base-url", "POST", url, headers)
-        if not answer.is_envelope:
-            raise PreflightError(
-                f"--base-url {self.target.base_url}: {sent} (IDs that cannot exist) answered {answer.describe()}, "
-                "not the discard API's JSON envelope {success, data, error, traceId}; "
-                "give the API's root, the part before /v1"
+        probe = unknown_path()
+        if home is not None:  # inside an account group the key can access, only the key itself can be refused
+            probe["accountGroupId"] = home.account_group_id
+        if key:
+            url = base + discard_path(probe)
+            answer = self._send("--base-url", "POST", url, bearer(key))
+            if answer.status == rules.AUTH_401.status:
+                raise PreflightError(self._refused_key(key, url, answer, home))
+        # Without a key a discard of an existing instance must be 401: nothing else is wrong with it.
+        url = base + discard_path(home.path() if home is not None else probe)
+        anonymous = self._send("--base-url", "POST", url, {})
+        if anonymous.shows_the_path_is_served:
+            return
+        if home is not None:
+            alternative = (
+                f"or the target breaks {rules.AUTH_401.id} ({rules.AUTH_401.title}), "
+                f"as this discard of pending instance {home} without a key shows"
             )
-        if not key or answer.status != 401:
-            # Only the discard route asks for a key first: a 404 here means the path is not served.
-            anonymous = self._send("--base-url", "POST", url, {})
-            if anonymous.status in (404, 405) or not anonymous.is_envelope:
-                raise PreflightError(
-                    f"--base-url {self.target.base_url}: {sent} without a key answered {anonymous.describe()}, "
-                    "where a discard needs a key (401): the discard path is not served there; "
-                    "give the API's root, the part before /v1"
-                )
-        if key and answer.status == 401:
-            raise PreflightError(
-                f"--api-key {masked(key)}: the target refused it: {sent} answered {answer.describe()}; "
+        else:
+            alternative = (
+                "or the target looks IDs up before it asks for a key, which CONTRACT.md allows for IDs that "
+                "name nothing: pass --state-setup-url, so the preflight can ask about an instance that exists"
+            )
+        raise PreflightError(
+            f"--base-url {redact_url(base)}: POST {redact_url(url)} without a key answered {anonymous.describe()}, "
+            "where a discard needs a key (401): the discard path is not served there (give the API's root, "
+            f"the part before /v1), {alternative}"
+        )
+
+    @staticmethod
+    def _refused_key(key: str, url: str, answer: Answer, home: InstanceIds | None) -> str:
+        sent = f"POST {redact_url(url)}"
+        if home is not None:
+            return (
+                f"--api-key {masked(key)}: the target refused it: {sent} (in account group {home.account_group_id}, "
+                f"where this run's instances are) answered {answer.describe()}; "
                 "pass a key with campaigns:execute (env CONTRACT_API_KEY)"
             )
+        return (
+            f"--api-key {masked(key)}: {sent} (IDs that cannot exist) answered {answer.describe()}: either the "
+            "target refuses the key (pass a key with campaigns:execute, env CONTRACT_API_KEY), or it breaks "
+            f"{rules.ACCOUNT_GROUP.id} ({rules.ACCOUNT_GROUP.title}, not 401); "
+            "pass --state-setup-url, so the preflight can ask inside an account group the key can access"
+        )
 
-    def _check_key_without_permission(self, home: InstanceIds | None) -> None:
+    def _check_key_without_permission(self, own: InstanceIds | None, home: InstanceIds | None) -> None:
+        """A 401 for it is an invalid key or a target that answers 401 for 403: the message names both.
+        On an instance of its own the preflight also finds swapped keys."""
         key = self.target.api_key_without_permission
         if not key:
             return
-        path = unknown_path()
-        if home is not None:  # in a group the keys can access, the permission is all that is missing
-            path["accountGroupId"] = home.account_group_id
-        url = self.target.base_url + discard_path(path)
-        answer = self._send("--base-url", "POST", url, {"Authorization": f"Bearer {key}"})
-        if answer.status == 401:  # anything else is the 403 tests' to judge (a missing check is a bug there)
+        if own is not None:
+            url = self.target.base_url + discard_path(own.path())
+            where = f"a discard of pending instance {own}"
+        else:
+            probe = unknown_path()
+            if home is not None:
+                probe["accountGroupId"] = home.account_group_id
+            url = self.target.base_url + discard_path(probe)
+            where = "a discard of IDs that cannot exist"
+            if self.target.api_key:
+                self.notes.append(
+                    "preflight: could not check which key is which (no --state-setup-url, so no instance to try "
+                    "them on); if the 403 test gets 200, check that --api-key and --api-key-without-permission "
+                    "are not swapped"
+                )
+        answer = self._send("--base-url", "POST", url, bearer(key))
+        if answer.status == rules.AUTH_401.status:
+            group_too = (
+                f", or {rules.ACCOUNT_GROUP.id} (an account group the key cannot access is 403 or 404)"
+                if home is None
+                else ""
+            )
             raise PreflightError(
-                f"--api-key-without-permission {masked(key)}: POST {url} answered {answer.describe()}: "
-                "not a valid key; pass a valid key that lacks campaigns:execute "
-                "(env CONTRACT_API_KEY_WITHOUT_PERMISSION), or leave it out to skip the 403 tests"
+                f"--api-key-without-permission {masked(key)}: {where} (POST {redact_url(url)}) answered "
+                f"{answer.describe()}: either it is not a valid key (pass a valid key that lacks campaigns:execute, "
+                "env CONTRACT_API_KEY_WITHOUT_PERMISSION, or leave it out to skip the 403 tests), or the target "
+                f"breaks {rules.AUTH_403.id} ({rules.AUTH_403.title}, not 401){group_too}"
+            )
+        if own is not None and answer.status == rules.DISCARD_200.status and self.target.api_key:
+            self._check_keys_not_swapped(key, self.target.api_key, url)
+
+    def _check_keys_not_swapped(self, without: str, api_key: str, discarded: str) -> None:
+        """The key without permission discarded an instance; if --api-key cannot discard another one, the
+        two were given the other way round. If it can, the target checks no permission: the 403 test's to fail."""
+        other = self._set_up()
+        url = self.target.base_url + discard_path(other.path())
+        answer = self._send("--base-url", "POST", url, bearer(api_key))
+        if answer.status == rules.AUTH_403.status:
+            raise PreflightError(
+                f"--api-key-without-permission {masked(without)}: the keys look swapped: it discarded a provisioned "
+                f"instance (POST {redact_url(discarded)} answered 200), while --api-key {masked(api_key)} got "
+                f"{answer.describe()} for another (POST {redact_url(url)}); pass the key with campaigns:execute as "
+                "--api-key (env CONTRACT_API_KEY) and the one without it as --api-key-without-permission "
+                "(env CONTRACT_API_KEY_WITHOUT_PERMISSION)"
             )
 
-    def _check_state_url(self) -> InstanceIds | None:
+    def _set_up(self) -> InstanceIds:
         url = self.target.state_setup_url
-        if not url:
-            return None
+        assert url is not None
+        shown = redact_url(url)
         body = {"consumer": CONSUMER, "state": PENDING, "params": {}, "action": "setup"}
-        sent = f"POST {url} {{'state': {PENDING!r}, 'action': 'setup'}}"
+        sent = f"POST {shown} {{'state': {PENDING!r}, 'action': 'setup'}}"
         answer = self._send("--state-setup-url", "POST", url, self.state_headers, json=body)
         if answer.status not in (200, 201):
             raise PreflightError(
-                f"--state-setup-url {url}: {sent} answered {answer.describe()}, expected 200 or 201 "
+                f"--state-setup-url {shown}: {sent} answered {answer.describe()}, expected 200 or 201 "
                 "with the four IDs" + self._header_hint(answer)
             )
         try:
             instance = InstanceIds.from_json(answer.body, "it")
         except ValueError:
             raise PreflightError(
-                f"--state-setup-url {url}: {sent} answered {answer.describe()}, expected a JSON object "
+                f"--state-setup-url {shown}: {sent} answered {answer.describe()}, expected a JSON object "
                 f"with string fields {', '.join(ID_FIELDS)}"
             ) from None
-        teardown = {**body, "action": "teardown", "params": instance.as_json()}
-        with contextlib.suppress(requests.RequestException):  # a target may ignore teardown
-            self.session.post(url, json=teardown, headers=self.state_headers, timeout=TIMEOUT_SECONDS)
+        self._setups.append(instance)
         return instance
+
+    def _tear_down(self) -> None:
+        """One teardown per setup, as the suite's provisioner does; a target may ignore them."""
+        url = self.target.state_setup_url
+        for instance in self._setups:
+            teardown = {"consumer": CONSUMER, "state": PENDING, "params": instance.as_json(), "action": "teardown"}
+            with contextlib.suppress(requests.RequestException):
+                self.session.post(url or "", json=teardown, headers=self.state_headers, timeout=TIMEOUT_SECONDS)
+        self._setups.clear()
 
     @staticmethod
     def _header_hint(answer: Answer) -> str:
@@ -157,19 +287,46 @@ class Preflight:
         return ""
 
     def _send(self, option: str, method: str, url: str, headers: dict[str, str], **kwargs: Any) -> Answer:
-        for attempt in range(MAX_THROTTLED + 1):
+        """One request, its 429s retried within the preflight's budget; still 429 after that: cannot judge."""
+        for attempt in range(RETRIES_ON_429 + 1):
             try:
                 response = self.session.request(method, url, headers=headers, timeout=TIMEOUT_SECONDS, **kwargs)
             except requests.RequestException as exc:
-                raise PreflightError(f"{option}: cannot reach {url}: {_reason(exc)}") from None
-            if response.status_code != 429 or attempt == MAX_THROTTLED:
+                raise PreflightError(f"{option}: cannot reach {redact_url(url)}: {_reason(exc)}") from None
+            self.sent += 1
+            if response.status_code != rules.RATE_LIMIT.status:
                 break
-            time.sleep(retry_delay(exchange_of(response), attempt))
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        return Answer(response.status_code, response.headers.get("Content-Type", ""), response.text, body)
+            self.throttled += 1
+            if attempt == RETRIES_ON_429 or not self._wait(response, attempt):
+                last = _answer(response, self.credentials.scrub).describe()
+                raise PreflightError(
+                    f"{self.throttled} of {self.sent} preflight requests throttled (429 after {RETRIES_ON_429} "
+                    f"retries): {method} {redact_url(url)} answered {last}; let the run's key make more requests, "
+                    "or run the gate when the target is less busy"
+                )
+        return _answer(response, self.credentials.scrub)
+
+    def _wait(self, response: requests.Response, attempt: int) -> bool:
+        """Waits before a 429's retry: its Retry-After or a backoff, capped, within what is left of the
+        budget. False when the budget is spent."""
+        left = WAIT_BUDGET_SECONDS - self.waited
+        if left <= 0:
+            return False
+        value = response.headers.get(RETRY_AFTER)
+        seconds = retry_after_seconds(value) if value else None
+        delay = min(BACKOFF_SECONDS * 2.0**attempt if seconds is None else seconds, MAX_WAIT_SECONDS, left)
+        self.sleep(delay)
+        self.waited += delay
+        return True
+
+
+def _answer(response: requests.Response, scrub: Callable[[str], str]) -> Answer:
+    """The answer, its text scrubbed before a message shows a part of it (a cut could keep half a key)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return Answer(response.status_code, response.headers.get("Content-Type", ""), scrub(response.text), body)
 
 
 def _reason(exc: requests.RequestException) -> str:

@@ -21,6 +21,8 @@ from discard_contract.ids import InstanceIds
 from discard_contract.model import RunModel
 from discard_contract.spec import Spec
 
+from .credentials import redact_url
+
 
 def _states_from_the_spec() -> tuple[str, str, tuple[str, ...]]:
     """The two provider states (pending, not pending) and the not-pending workflow statuses,
@@ -121,7 +123,7 @@ class StateSetupProvisioner:
     def _setup(self, state: str, params: dict[str, str]) -> InstanceIds:
         response = self._post(state, params, "setup")
         try:
-            ids = InstanceIds.from_json(response.json(), f"provider state {state!r} at {self.url}")
+            ids = InstanceIds.from_json(response.json(), f"provider state {state!r} at {redact_url(self.url)}")
         except ValueError as exc:
             raise ProvisioningError(str(exc)) from None
         with self._lock:
@@ -133,10 +135,12 @@ class StateSetupProvisioner:
         try:
             response = self._session.post(self.url, json=body, timeout=self._timeout)
         except requests.RequestException as exc:
-            raise ProvisioningError(f"provider state {state!r} ({action}): cannot reach {self.url}: {exc}") from None
+            raise ProvisioningError(
+                f"provider state {state!r} ({action}): cannot reach {redact_url(self.url)}: {exc}"
+            ) from None
         if response.status_code not in (200, 201):
             raise ProvisioningError(
-                f"provider state {state!r} ({action}) at {self.url} answered {response.status_code}: "
+                f"provider state {state!r} ({action}) at {redact_url(self.url)} answered {response.status_code}: "
                 f"{response.text[:500]}"
             )
         return response

@@ -20,6 +20,7 @@ from discard_contract.rules import Rule, rule
 from discard_contract.violations import ContractViolation
 
 from .census import CENSUS, CENSUS_RULES
+from .credentials import active, redact_url
 from .report import RuleVerdict, RunFacts, TestOutcome, as_json, markdown, text_table, verdicts, write_json
 from .session import RunState, is_contract_test, rules_of, run_line, state_of, test_id
 
@@ -52,10 +53,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         reason = ""
         broken: tuple[Rule, ...] = ()
         if report.skipped and isinstance(report.longrepr, tuple):
-            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            reason = active().scrub(str(report.longrepr[2]).removeprefix("Skipped: "))
         elif report.failed and call.excinfo is not None:
             broken = broken_rules(call.excinfo.value)
-            reason = (str(call.excinfo.value).strip().splitlines() or [call.excinfo.typename])[0][:300]
+            reason = (active().scrub(str(call.excinfo.value)).strip().splitlines() or [call.excinfo.typename])[0]
+            reason = reason[:300]
         report.user_properties += [
             (TEST_PROPERTY, test_id(item)),
             (RULES_PROPERTY, ",".join(r.id for r in rules_of(item))),
@@ -147,16 +149,17 @@ class Reporter:
 
     def _write_artefacts(self) -> None:
         state = self.state
-        target = state.target.describe() if state.target else str(self.config.getoption("base_url") or "not resolved")
-        base_url = state.target.base_url if state.target else target
+        given = str(self.config.getoption("base_url") or "not resolved")
+        target = state.target.describe() if state.target else redact_url(given)
+        base_url = redact_url(state.target.base_url if state.target else given)
         seed = state.settings.seed
         if state.settings.report:
-            doc = as_json(base_url, seed, self.rules, state.record.statuses, verdict=self.verdict)
+            doc = as_json(base_url, seed, self.rules, state.record.statuses, verdict=active().scrub(self.verdict))
             write_json(state.settings.report, doc)
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
             with open(summary, "a", encoding="utf-8") as out:
-                out.write(markdown(target, seed, self.rules, state.record.statuses, self.verdict))
+                out.write(active().scrub(markdown(target, seed, self.rules, state.record.statuses, self.verdict)))
 
     def _mark_junit(self, session: pytest.Session) -> None:
         """The census, and a run that could not judge, as test cases of the JUnit file."""
@@ -166,9 +169,9 @@ class Reporter:
         state = self.state
         cases: list[tuple[str, str, str]] = []  # name, element, message
         for found in state.census.violations:
-            cases.append((CENSUS, "failure", str(found)))
+            cases.append((CENSUS, "failure", active().scrub(str(found))))
         if state.record.cannot_judge or "CANNOT JUDGE" in self.verdict:
-            cases.append(("verdict", "error", self.verdict))
+            cases.append(("verdict", "error", active().scrub(self.verdict)))
         if not cases:
             return
         tree = ET.parse(path)
@@ -192,11 +195,11 @@ class Reporter:
         if state.census.violations:
             terminalreporter.section("contract census")
             for found in state.census.violations:
-                terminalreporter.write_line(str(found))
+                terminalreporter.write_line(active().scrub(str(found)))
         terminalreporter.section("contract rules")
         for line in text_table(self.rules, state.record.statuses):
             terminalreporter.write_line(line)
         terminalreporter.write_line(run_line(self.config))
         if state.settings.report:
             terminalreporter.write_line(f"contract report: {state.settings.report}")
-        terminalreporter.write_line(f"contract verdict: {self.verdict}", bold=True)
+        terminalreporter.write_line(f"contract verdict: {active().scrub(self.verdict)}", bold=True)

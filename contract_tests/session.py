@@ -23,6 +23,7 @@ from discard_contract.rules import Rule
 
 from . import options
 from .budget import TimeBudget
+from .credentials import redact_url
 from .census import CensusResult
 from .record import RunRecord
 from .report import TestOutcome
@@ -52,6 +53,7 @@ class RunState:
     remaining: int = 0  # contract tests not run yet
     previous: SuiteSettings | None = None  # an enclosing run's (pytester), given back at the end
     shrink_limit: int | None = None  # Hypothesis' own, given back at the end
+    preflight_notes: list[str] = field(default_factory=list)  # what the preflight could not check
 
 
 STATE = pytest.StashKey[RunState]()
@@ -146,6 +148,7 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
             state.declared[test_id(item)] = rules_of(item)
 
 
+@pytest.hookimpl(tryfirst=True)  # before the terminal's: the header shows the target and the preflight's notes
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     state = state_of(config)
@@ -166,7 +169,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     try:
         state.target = resolve_target(config)
-        Preflight(state.target, options.state_headers(config)).run()
+        state.preflight_notes = Preflight(state.target, options.state_headers(config)).run()
     except (PreflightError, pytest.UsageError) as exc:
         state.record.cannot_judge = (
             f"contract suite cannot judge the target: {str(exc).removeprefix('contract suite: ')}"
@@ -206,12 +209,19 @@ def run_line(config: pytest.Config) -> str:
     """The run's header line: the target and the seed that replays it."""
     state = state_of(config)
     seed = state.settings.seed
-    target = state.target.describe() if state.target else "not started"
+    given = config.getoption("base_url") or config.getini("base_url")
+    if state.target:
+        target = state.target.describe()
+    elif given:
+        target = redact_url(given)
+    else:
+        target = "the bundled mock of each xdist worker" if getattr(config.option, "numprocesses", None) else "none yet"
     return f"contract suite: target {target}; seed {seed} (replay with --contract-seed {seed})"
 
 
 def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
-    return [run_line(config)] if state_of(config).collected else []
+    state = state_of(config)
+    return [run_line(config), *state.preflight_notes] if state.collected else []
 
 
 def resolve_target(config: pytest.Config) -> Target:

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .credentials import redact_url
+
 # The bundled mock's documented keys (README, "Default keys").
 BUNDLED_API_KEY = "sk_test_execute"
 BUNDLED_KEY_WITHOUT_PERMISSION = "sk_test_readonly"
@@ -53,13 +55,13 @@ class Target:
 
     def describe(self) -> str:
         source = (
-            f"provider states at {self.state_setup_url}"
+            f"provider states at {redact_url(self.state_setup_url)}"
             if self.state_setup_url
             else f"fixtures file {self.fixtures_file}"
             if self.fixtures_file
             else "no provisioned instances"
         )
-        return f"{self.base_url} ({self.kind}); {source}"
+        return f"{redact_url(self.base_url)} ({self.kind}); {source}"
 
 
 def _given_or(value: str | None, default: str | None) -> str | None:

@@ -10,6 +10,7 @@ other way.
 from __future__ import annotations
 
 from . import (
+    account_group,
     auth_401,
     auth_403,
     concurrent,
@@ -30,8 +31,8 @@ from . import (
 from .bug import Bug
 from .serving import ServedApp, Variant, served
 
-MODULES = (auth_401, auth_403, concurrent, discard_200, envelope, final, headers, idempotency_key, rate_limit)
-MODULES += (isolation, near_miss, rejected_unchanged, repeat_409, scope_404, spec, trace_id_unique)
+MODULES = (account_group, auth_401, auth_403, concurrent, discard_200, envelope, final, headers, idempotency_key)
+MODULES += (isolation, near_miss, rate_limit, rejected_unchanged, repeat_409, scope_404, spec, trace_id_unique)
 BROKEN: dict[str, Bug] = {name: bug for module in MODULES for name, bug in module.BUGS.items()}
 
 __all__ = ["BROKEN", "Bug", "ServedApp", "Variant", "served"]

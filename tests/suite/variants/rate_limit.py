@@ -72,6 +72,8 @@ def throttled_after_processing(app: Flask) -> None:
 
 
 gateway_429_in_html = throttling(body="html")
+# Every API request 429, asking for an hour's wait: no run can judge it (not in BUGS).
+every_request_throttled = throttling(every=1, retry_after=("3600",))
 
 
 BUGS = {
