@@ -23,8 +23,8 @@ from discard_contract.rules import Rule
 
 from . import options
 from .budget import TimeBudget
-from .credentials import redact_url
 from .census import CensusResult
+from .credentials import redact_url
 from .record import RunRecord
 from .report import TestOutcome
 from .settings import SuiteSettings, activate, active
