@@ -10,15 +10,12 @@ the contract's business.
 
 from __future__ import annotations
 
-import re
-import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from schemathesis import Case, Response
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import CustomFailure, FailureGroup
@@ -29,17 +26,17 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from urllib3.util.retry import Retry
 
 from discard_contract import rules
 from discard_contract.checks import ANSWER_CHECKS, ENVELOPE_CHECKS, Check
 from discard_contract.exchange import Exchange
-from discard_contract.headers import RETRY_AFTER, retry_after_seconds
 from discard_contract.rules import Rule
 from discard_contract.violations import ContractViolation, violation
 
 from . import credentials
+from .curl import curl_line
 from .record import RunRecord
+from .transport import MAX_429_RETRIES, GatedSession, http_session, retry_delay
 
 
 def exchange_of(response: Response | requests.Response, method: str | None = None) -> Exchange:
@@ -83,58 +80,6 @@ THROTTLED_CHECKS = (
 )  # fmt: skip
 # What an answer outside the spec's operation must satisfy (another method, an unknown path).
 ENVELOPE_ONLY = (as_schemathesis(ENVELOPE_CHECKS, "contract_envelope_checks"),)
-MAX_429_RETRIES = 6
-MAX_RETRY_AFTER_SECONDS = 10.0
-BACKOFF_SECONDS = 0.1
-
-
-class GatedSession(requests.Session):
-    """A session that can hold its next request, built and ready, until a gate opens.
-
-    The concurrency test sets `before_send` to a barrier's wait, so the parallel
-    requests leave together with nothing left to do but write to the socket.
-    """
-
-    before_send: Callable[[], Any] | None = None
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-
-        __tracebackhide__ = True  # failures point at the test, not at this helper
-        gate, self.before_send = self.before_send, None
-        if gate is not None:
-            gate()
-        return super().send(request, **kwargs)
-
-
-def http_session(retry_429: bool = True, pool: int = 64, backoff_factor: float = 0.5) -> GatedSession:
-    """A session for the provider-state endpoint (it waits out 429s), or, with
-    `retry_429=False`, for the endpoint itself, whose 429s the client checks first."""
-    retry = Retry(
-        total=MAX_429_RETRIES if retry_429 else 0,
-        connect=0,
-        read=0,
-        other=0,
-        status=MAX_429_RETRIES if retry_429 else 0,
-        status_forcelist=tuple(rules.RATE_LIMIT.statuses) if retry_429 else (),
-        allowed_methods=None,
-        respect_retry_after_header=True,
-        backoff_factor=backoff_factor,
-        raise_on_status=False,
-    )
-    session = GatedSession()
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=pool)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-def retry_delay(exchange: Exchange, attempt: int) -> float:
-    """Retry-After when sent, as delay-seconds or an HTTP-date (RFC 9110), capped; else exponential backoff."""
-    value = exchange.header(RETRY_AFTER)
-    seconds = retry_after_seconds(value) if value else None
-    if seconds is not None:
-        return min(seconds, MAX_RETRY_AFTER_SECONDS)
-    return min(BACKOFF_SECONDS * 2.0**attempt, 2.0)
 
 
 @dataclass
@@ -178,57 +123,6 @@ class Sent:
     def explain(self) -> str:
         """The request as a curl line and the answer, for failure messages."""
         return f"\n  request:  {self.curl}\n  response: {self.answer}"
-
-
-# Header fields the HTTP library adds on its own; curl adds its own (or none is needed) to replay a request.
-TRANSPORT_HEADERS = frozenset({"host", "connection", "accept-encoding", "user-agent"})
-DOUBLE_QUOTE_SPECIALS = frozenset('"\\$`!')
-
-
-def curl_line(
-    method: str, url: str, headers: Mapping[str, str], body: bytes | None, variables: Mapping[str, str]
-) -> str:
-    """The request as a curl command a shell runs as it is, every part shell-quoted.
-
-    A value that `variables` names (a key) is written as its environment variable,
-    `-H "Authorization: Bearer $CONTRACT_API_KEY"`, so the line can be pasted into a
-    ticket and replayed by whoever holds the key. A body that is not text goes in
-    through printf's octal escapes.
-    """
-    words = ["curl", "-i", "-X", shlex.quote(method), shlex.quote(url)]
-    for name, value in headers.items():
-        lower = name.lower()
-        if lower in TRANSPORT_HEADERS or (lower == "accept" and value == "*/*") or (lower == "content-length" and body):
-            continue  # curl sends its own, or counts the body itself
-        words += ["-H", _shell_word(f"{name}: {value}", variables)]
-    if not body:
-        return " ".join(words)
-    if not any(name.lower() == "content-type" for name in headers):
-        words += ["-H", "Content-Type:"]  # else curl would add a form content type of its own
-    text = body.decode("utf-8", "replace")
-    if "\ufffd" in text or "\0" in text:  # not text a shell word can hold
-        octal = "".join(f"\\{byte:03o}" for byte in body)
-        return f"printf '{octal}' | " + " ".join([*words, "--data-binary", "@-"])
-    return " ".join([*words, "--data-binary", _shell_word(text, variables)])
-
-
-def _shell_word(text: str, variables: Mapping[str, str]) -> str:
-    """`text` as one shell word, each of `variables`' values in it written as its `$VARIABLE`."""
-    found = sorted((value for value in variables if value and value in text), key=len, reverse=True)
-    if not found:
-        return shlex.quote(text)
-    pieces = re.split("(" + "|".join(map(re.escape, found)) + ")", text)  # literal, value, literal, ...
-    if any(DOUBLE_QUOTE_SPECIALS & set(literal) for literal in pieces[0::2]):
-        return "".join(f'"${{{variables[p]}}}"' if i % 2 else shlex.quote(p) for i, p in enumerate(pieces) if p)
-    inside = ""
-    for i, piece in enumerate(pieces):
-        if i % 2 == 0:
-            inside += piece
-        else:  # ${NAME} only where a letter, digit or _ follows, which would extend the name
-            following = pieces[i + 1][:1]
-            name = variables[piece]
-            inside += f"${{{name}}}" if following.isalnum() or following == "_" else f"${name}"
-    return f'"{inside}"'
 
 
 def typed(failures: FailureGroup, request: str, response: str, rule: Rule = rules.SPEC) -> ContractViolation:

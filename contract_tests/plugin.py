@@ -44,9 +44,10 @@ def contract_target(request: pytest.FixtureRequest) -> Target:
 @pytest.fixture(scope="session")
 def discard_client(request: pytest.FixtureRequest, contract_target: Target) -> DiscardClient:
     """Sends discards to the target; its default key is --api-key. Its 429s are checked, then retried."""
-    from .client import DiscardClient, http_session
+    from .client import DiscardClient
     from .schema import contract_schema
     from .session import state_of
+    from .transport import http_session
 
     state = state_of(request.config)
     if state.schema is None:
@@ -90,7 +91,6 @@ def provisioner(
 ) -> Iterator[Provisioner]:
     """Gives out the instances this run may discard, and nothing else; each goes into the run's
     model, and the census holds them to it before they are torn down."""
-    from .client import http_session
     from .provisioning import (
         FixturesFileProvisioner,
         NoProvisioner,
@@ -99,6 +99,7 @@ def provisioner(
         Tracking,
     )
     from .session import state_of, take_the_census
+    from .transport import http_session
 
     try:
         if contract_target.state_setup_url:

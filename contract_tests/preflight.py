@@ -21,64 +21,18 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from discard_contract import rules
-from discard_contract.exchange import ENVELOPE_FIELDS
-from discard_contract.headers import RETRY_AFTER, retry_after_seconds
 from discard_contract.ids import ID_FIELDS, InstanceIds, unknown_path
 from discard_contract.spec import Spec
 
 from .credentials import Credentials, redact_url
+from .probe import TIMEOUT_SECONDS, Answer, PreflightError, Probe
 from .provisioning import CONSUMER, PENDING, FixturesFileProvisioner, ProvisioningError
 from .target import Target
-
-TIMEOUT_SECONDS = 10.0
-# A 429 is retried at most this often per request, each wait capped, all of them within a budget:
-# a target that throttles every request ends the preflight in seconds, whatever its Retry-After says.
-RETRIES_ON_429 = 2
-MAX_WAIT_SECONDS = 2.0
-WAIT_BUDGET_SECONDS = 10.0
-BACKOFF_SECONDS = 0.2
-# Answers to a keyless discard that say nothing is served at that path (a served one asks for a key).
-NOT_SERVED = frozenset({404, 405})
-SHOWN_CHARACTERS = 200
-
-
-class PreflightError(Exception):
-    """The run cannot judge the target; the message names the option at fault."""
-
-
-@dataclass
-class Answer:
-    status: int
-    content_type: str
-    text: str
-    body: Any
-
-    def describe(self) -> str:
-        text = " ".join(self.text.split())
-        return f"{self.status} ({self.content_type or 'no Content-Type'}) {text[:SHOWN_CHARACTERS]!r}"
-
-    @property
-    def is_envelope(self) -> bool:
-        """Looks like the API's envelope. Loosely: a target that drops a field of it
-        is the contract tests' to fail, not a sign of a wrong URL."""
-        return isinstance(self.body, dict) and sum(name in self.body for name in ENVELOPE_FIELDS) >= 2
-
-    @property
-    def shows_the_path_is_served(self) -> bool:
-        """A keyless discard asked for a key (401, whoever wrote it: an auth gateway's HTML 401 too),
-        or answered in the envelope with anything but "no such route", or failed (5xx: the tests'
-        to report)."""
-        return (
-            self.status == rules.AUTH_401.status
-            or self.status >= 500
-            or (self.is_envelope and self.status not in NOT_SERVED)
-        )
 
 
 def masked(key: str) -> str:
@@ -100,17 +54,14 @@ class Preflight:
     ) -> None:
         self.target = target
         self.state_headers = state_headers
-        self.session = requests.Session()
-        self.sleep = sleep  # a test counts the waits instead of taking them
         self.credentials = Credentials.of(
             api_key=target.api_key,
             api_key_without_permission=target.api_key_without_permission,
             headers=state_headers,
             urls=(target.state_setup_url, target.base_url),
         )
-        self.sent = 0
-        self.throttled = 0
-        self.waited = 0.0
+        self.probe = Probe(self.credentials.scrub, sleep)  # a test passes a sleep that counts the waits
+        self.session = self.probe.session
         self.notes: list[str] = []  # for the run's header
         self._setups: list[InstanceIds] = []
 
@@ -157,12 +108,12 @@ class Preflight:
             probe["accountGroupId"] = home.account_group_id
         if key:
             url = base + discard_path(probe)
-            answer = self._send("--base-url", "POST", url, bearer(key))
+            answer = self.probe.send("--base-url", "POST", url, bearer(key))
             if answer.status == rules.AUTH_401.status:
                 raise PreflightError(self._refused_key(key, url, answer, home))
         # Without a key a discard of an existing instance must be 401: nothing else is wrong with it.
         url = base + discard_path(home.path() if home is not None else probe)
-        anonymous = self._send("--base-url", "POST", url, {})
+        anonymous = self.probe.send("--base-url", "POST", url, {})
         if anonymous.shows_the_path_is_served:
             return
         if home is not None:
@@ -218,7 +169,7 @@ class Preflight:
                     "them on); if the 403 test gets 200, check that --api-key and --api-key-without-permission "
                     "are not swapped"
                 )
-        answer = self._send("--base-url", "POST", url, bearer(key))
+        answer = self.probe.send("--base-url", "POST", url, bearer(key))
         if answer.status == rules.AUTH_401.status:
             group_too = (
                 f", or {rules.ACCOUNT_GROUP.id} (an account group the key cannot access is 403 or 404)"
@@ -239,7 +190,7 @@ class Preflight:
         two were given the other way round. If it can, the target checks no permission: the 403 test's to fail."""
         other = self._set_up()
         url = self.target.base_url + discard_path(other.path())
-        answer = self._send("--base-url", "POST", url, bearer(api_key))
+        answer = self.probe.send("--base-url", "POST", url, bearer(api_key))
         if answer.status == rules.AUTH_403.status:
             raise PreflightError(
                 f"--api-key-without-permission {masked(without)}: the keys look swapped: it discarded a provisioned "
@@ -255,7 +206,7 @@ class Preflight:
         shown = redact_url(url)
         body = {"consumer": CONSUMER, "state": PENDING, "params": {}, "action": "setup"}
         sent = f"POST {shown} {{'state': {PENDING!r}, 'action': 'setup'}}"
-        answer = self._send("--state-setup-url", "POST", url, self.state_headers, json=body)
+        answer = self.probe.send("--state-setup-url", "POST", url, self.state_headers, json=body)
         if answer.status not in (200, 201):
             raise PreflightError(
                 f"--state-setup-url {shown}: {sent} answered {answer.describe()}, expected 200 or 201 "
@@ -285,60 +236,3 @@ class Preflight:
         if answer.status in (401, 403):
             return "; if it needs a credential, pass --state-setup-header 'Name: value'"
         return ""
-
-    def _send(self, option: str, method: str, url: str, headers: dict[str, str], **kwargs: Any) -> Answer:
-        """One request, its 429s retried within the preflight's budget; still 429 after that: cannot judge."""
-        for attempt in range(RETRIES_ON_429 + 1):
-            try:
-                response = self.session.request(method, url, headers=headers, timeout=TIMEOUT_SECONDS, **kwargs)
-            except requests.RequestException as exc:
-                raise PreflightError(f"{option}: cannot reach {redact_url(url)}: {_reason(exc)}") from None
-            self.sent += 1
-            if response.status_code != rules.RATE_LIMIT.status:
-                break
-            self.throttled += 1
-            if attempt == RETRIES_ON_429 or not self._wait(response, attempt):
-                last = _answer(response, self.credentials.scrub).describe()
-                raise PreflightError(
-                    f"{self.throttled} of {self.sent} preflight requests throttled (429 after {RETRIES_ON_429} "
-                    f"retries): {method} {redact_url(url)} answered {last}; let the run's key make more requests, "
-                    "or run the gate when the target is less busy"
-                )
-        return _answer(response, self.credentials.scrub)
-
-    def _wait(self, response: requests.Response, attempt: int) -> bool:
-        """Waits before a 429's retry: its Retry-After or a backoff, capped, within what is left of the
-        budget. False when the budget is spent."""
-        left = WAIT_BUDGET_SECONDS - self.waited
-        if left <= 0:
-            return False
-        value = response.headers.get(RETRY_AFTER)
-        seconds = retry_after_seconds(value) if value else None
-        delay = min(BACKOFF_SECONDS * 2.0**attempt if seconds is None else seconds, MAX_WAIT_SECONDS, left)
-        self.sleep(delay)
-        self.waited += delay
-        return True
-
-
-def _answer(response: requests.Response, scrub: Callable[[str], str]) -> Answer:
-    """The answer, its text scrubbed before a message shows a part of it (a cut could keep half a key)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    return Answer(response.status_code, response.headers.get("Content-Type", ""), scrub(response.text), body)
-
-
-def _reason(exc: requests.RequestException) -> str:
-    """The innermost cause, in a few words (not urllib3's nested repr)."""
-    if isinstance(exc, requests.Timeout):
-        return f"no answer within {TIMEOUT_SECONDS:.0f} s"
-    cause: BaseException = exc
-    while cause.__cause__ is not None or (cause.args and isinstance(cause.args[0], BaseException)):
-        cause = cause.__cause__ or cause.args[0]
-    text = str(cause)
-    if "Connection refused" in text or isinstance(cause, ConnectionRefusedError):
-        return "connection refused (is the server running and the port right?)"
-    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
-        return "the host name does not resolve"
-    return text.split(": ", 1)[-1][:200] or type(cause).__name__

@@ -165,7 +165,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     state.shrink_limit = bound_shrinking(state.settings.shrink_seconds)
     state.budget = TimeBudget(state.settings.time_budget, state.settings.settle_seconds)
-    from .preflight import Preflight, PreflightError
+    from .preflight import Preflight
+    from .probe import PreflightError
 
     try:
         state.target = resolve_target(config)

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from contract_tests.client import MAX_429_RETRIES, http_session
 from contract_tests.provisioning import NOT_PENDING, PENDING, StateSetupProvisioner
+from contract_tests.transport import MAX_429_RETRIES, http_session
 
 from .variants import served
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 from hypothesis.errors import FlakyFailure
 
-from contract_tests.client import curl_line
+from contract_tests.curl import curl_line
 from contract_tests.failures import gate_view
 from discard_contract import rules
 from discard_contract.violations import ContractViolation, violation

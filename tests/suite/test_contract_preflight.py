@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from contract_tests.options import OptionError, parse_flag, parse_rate_limit
-from contract_tests.preflight import MAX_WAIT_SECONDS, WAIT_BUDGET_SECONDS, Preflight, PreflightError
+from contract_tests.preflight import Preflight
+from contract_tests.probe import MAX_WAIT_SECONDS, WAIT_BUDGET_SECONDS, PreflightError
 from contract_tests.target import BUNDLED_STATE_PATH, Target
 from discard_contract import rules
 
