@@ -4,9 +4,10 @@ mutmut leaves each module's results in `mutants/<path>.meta` (a JSON object whos
 `exit_code_by_key` maps each mutant to the exit code of the tests run against it).
 A mutant is killed when its tests failed (or ran out of time); it survived when
 they passed; "no tests" when no selected test calls its function. Each module
-must have at least `REQUIRED` of its mutants killed, and every mutant that was
-not killed must be listed in docs/MUTATION.md as equivalent, with why; a listed
-mutant that is killed now, or no longer exists, is stale and must go.
+must have at least `REQUIRED` of its mutants killed, every survivor must be
+listed in docs/MUTATION.md as equivalent, with why, and no mutant may have any
+other outcome ("no tests" needs a test); a listed mutant that is killed now, or
+no longer exists, is stale and must go.
 
 Exit status: 0 when all of that holds, 1 otherwise (with what to do), 2 without results.
 """
