@@ -73,4 +73,4 @@ class Exchange:
 
     def describe(self, limit: int = 1000) -> str:
         """The answer in one line, for a failure message: status and the start of the body."""
-        return f"{self.status} {self.body[:limit].decode('utf-8', 'replace')}"
+        return f"{self.status} {self.body[:limit].decode(errors='replace')}"

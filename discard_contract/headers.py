@@ -41,4 +41,4 @@ def retry_after_value(wait_seconds: float) -> str:
 
 def media_type(content_type: str | None) -> str:
     """'application/json' of 'Application/JSON; charset=utf-8'."""
-    return (content_type or "").split(";", 1)[0].strip().lower()
+    return (content_type or "").partition(";")[0].strip().lower()

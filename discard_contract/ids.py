@@ -38,13 +38,12 @@ class InstanceIds:
         return cls(doc["accountGroupId"], doc["campaignId"], doc["workflowInstanceId"], doc["leadId"])
 
     def as_json(self) -> dict[str, str]:
-        return dict(
-            zip(
-                ID_FIELDS,
-                (self.account_group_id, self.campaign_id, self.workflow_instance_id, self.lead_id),
-                strict=True,
-            )
-        )
+        return {
+            "accountGroupId": self.account_group_id,
+            "campaignId": self.campaign_id,
+            "workflowInstanceId": self.workflow_instance_id,
+            "leadId": self.lead_id,
+        }
 
     def path(self, **override: str) -> dict[str, str]:
         """The discard path's parameters, with any of them replaced."""

@@ -27,16 +27,17 @@ from .schemas import EcmaValidator, string_check
 SPEC_FILE = "discard.openapi.yaml"
 
 
-def _spec_path() -> Traversable:
-    """The spec file: shipped in the distribution as `discard_contract/openapi/`, and the
-    checkout's top-level `openapi/` otherwise (an editable install, or the checkout on sys.path)."""
-    packaged = files(__package__) / "openapi" / SPEC_FILE
+def spec_path(package: Traversable) -> Traversable:
+    """The spec file of this package, found at `package`: inside it (`openapi/`) as the distribution
+    ships it, and the checkout's top-level `openapi/` otherwise (an editable install, or the checkout
+    on sys.path)."""
+    packaged = package / "openapi" / SPEC_FILE
     if packaged.is_file():
         return packaged
     return Path(__file__).resolve().parent.parent / "openapi" / SPEC_FILE
 
 
-SPEC_PATH = _spec_path()
+SPEC_PATH = spec_path(files(__package__))
 SPEC_URI = "urn:sonarly:discard-openapi"
 DISCARD_OPERATION = "discardWorkflowInstance"
 

@@ -121,7 +121,7 @@ class DiscardEndpoint:
         problems = [
             (param.name, problem)
             for param in self.operation.parameters
-            if (problem := param.problem(params.get(param.name, ""))) is not None
+            if (problem := param.problem(params[param.name])) is not None
         ]
         if problems:
             raise ApiError(400, " ".join(message for _, message in problems), details=", ".join(n for n, _ in problems))

@@ -155,6 +155,7 @@ def test_an_injected_error_wears_the_envelope_and_changes_nothing(client: FlaskC
     assert response.status_code == status
     assert_error_envelope(response.get_json(), status)
     assert fault["id"] in response.get_json()["error"]["message"]
+    assert response.get_json()["error"]["details"] == f"fault {fault['id']}"
     assert ("Retry-After" in response.headers) is (status == 429)
     assert _pending(client)
     assert client.post(DOCS_PATH, headers=bearer()).status_code == 200  # the fault is spent
@@ -181,6 +182,11 @@ def test_an_injected_429_carries_its_retry_after(client: FlaskClient) -> None:
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "5"
     assert response.get_json()["error"]["code"] == "RATE_LIMITED"
+    fault_id = client.get("/__mock/faults").get_json()["faults"][0]["id"]
+    assert response.get_json()["error"]["message"] == (
+        f"Too Many Requests, injected by the mock (fault {fault_id}); the request changed nothing. "
+        "Retry after 5 second(s)."
+    )
 
 
 def test_latency_delays_the_request_which_then_goes_on() -> None:

@@ -16,6 +16,7 @@ import pytest
 from discard_contract import rules
 from discard_contract.checks import (
     ANSWER_CHECKS,
+    ENVELOPE_CHECKS,
     content_type_is_json,
     data_xor_error,
     error_is_actionable,
@@ -119,3 +120,84 @@ def test_two_content_types_are_not_one_json_answer() -> None:
     exchange = Exchange.of("POST", "/", 404, [("Content-Type", JSON), ("content-type", "text/html")], b"{}")
     with pytest.raises(ContractViolation, match="once"):
         content_type_is_json(exchange)
+
+
+LONG_PAGE = b"<html>" + b"x" * 300
+WHAT_WAS_WRONG: list[tuple[Callable[[Exchange], None], Exchange, str]] = [
+    (json_envelope, answer(404, GOOD_ERROR, "text/html"), "all bodies are JSON, but Content-Type is 'text/html'"),
+    (
+        json_envelope,
+        Exchange.of("POST", "/", 404, [], json.dumps(GOOD_ERROR).encode()),
+        "all bodies are JSON, but Content-Type is ''",
+    ),
+    (json_envelope, answer(404, LONG_PAGE), f"the body is not a JSON object: {LONG_PAGE[:200]!r}"),
+    (json_envelope, answer(404, {"success": False, "error": {}}), "the body lacks data, traceId"),
+    (
+        success_means_2xx,
+        answer(300, {**GOOD_SUCCESS, "success": True}),
+        "success is True on a 300; it must be true exactly when the status is 2xx",
+    ),
+    (
+        success_means_2xx,
+        answer(299, {**GOOD_SUCCESS, "success": False}),
+        "success is False on a 299; it must be true exactly when the status is 2xx",
+    ),
+    (
+        data_xor_error,
+        answer(200, {"success": True, "data": None}),
+        "on success data must be an object and error null; got {'success': True, 'data': None}",
+    ),
+    (
+        data_xor_error,
+        answer(404, {"success": False, "data": {}, "error": None}),
+        "on failure data must be null and error an object; got {'success': False, 'data': {}, 'error': None}",
+    ),
+    (
+        error_is_actionable,
+        answer(404, {**GOOD_ERROR, "error": {"code": 4, "message": "m"}}),
+        "error.code must be a non-empty string; got 4",
+    ),
+    (
+        error_is_actionable,
+        answer(404, {**GOOD_ERROR, "error": {"code": "X", "message": " "}}),
+        "error.message must be a non-empty string; got ' '",
+    ),
+    (
+        error_is_actionable,
+        answer(404, {**GOOD_ERROR, "error": {"code": "X", "message": "m", "details": ["a"]}}),
+        "error.details must be a string or null; got ['a']",
+    ),
+    (trace_id_present, answer(404, {**GOOD_ERROR, "traceId": 7}), "traceId must be a non-empty string; got 7"),
+    (validation_error_code, answer(400, GOOD_ERROR), "a 400 has error.code VALIDATION_ERROR; got 'NOT_FOUND'"),
+    (
+        content_type_is_json,
+        answer(404, GOOD_ERROR, "text/plain"),
+        "Content-Type must be application/json (once); got ['text/plain']",
+    ),
+    (
+        retry_after_is_valid,
+        answer(429, RATE_LIMITED, JSON, Retry_After="soon"),
+        "Retry-After must be delay-seconds or an HTTP-date (RFC 9110); got 'soon'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("check", "exchange", "message"), WHAT_WAS_WRONG)
+def test_each_violation_says_what_was_wrong_with_the_answer(
+    check: Callable[[Exchange], None], exchange: Exchange, message: str
+) -> None:
+    with pytest.raises(ContractViolation) as raised:
+        check(exchange)
+    assert raised.value.message == message
+
+
+@pytest.mark.parametrize("check", ENVELOPE_CHECKS[1:], ids=lambda check: check.__name__)
+@pytest.mark.parametrize("body", [b"<html>Bad Gateway</html>", b"[]", b"{}"])
+def test_a_body_without_the_field_a_check_reads_is_left_to_the_envelope_check(
+    check: Callable[[Exchange], None], body: bytes
+) -> None:
+    """Only `json_envelope` judges whether the envelope is there; the others judge the fields they find."""
+    exchange = answer(502, body)
+    check(exchange)
+    with pytest.raises(ContractViolation):
+        json_envelope(exchange)

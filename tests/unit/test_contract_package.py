@@ -51,13 +51,36 @@ def test_a_violation_of_each_rule_is_of_its_section_and_names_it(each: rules.Rul
 
 
 def test_a_rule_is_found_by_its_id_and_an_unknown_id_names_the_known_ones() -> None:
-    assert rule("repeat-409") is rules.REPEAT_409
-    with pytest.raises(KeyError, match="known: spec, envelope"):
+    assert rule("repeat-409") is rules.REPEAT_409 and str(rules.REPEAT_409) == "repeat-409"
+    with pytest.raises(KeyError) as unknown:
         rule("repeat-490")
+    assert unknown.value.args[0] == f"no contract rule 'repeat-490'; known: {', '.join(r.id for r in RULES)}"
 
 
 def test_a_rule_with_one_status_says_it_and_one_with_several_refuses() -> None:
     assert rules.REPEAT_409.status == 409 and rules.ACCOUNT_GROUP.expected == "403 or 404"
-    with pytest.raises(ValueError):
-        _ = rules.ACCOUNT_GROUP.status
+    assert rules.REPEAT_409.expected == "409" and rules.ROUTING.expected == "404 or 405"
+    for several_or_none in (rules.ACCOUNT_GROUP, rules.ENVELOPE):
+        with pytest.raises(ValueError):
+            _ = several_or_none.status
     assert issubclass(BY_SECTION["State rules"], ContractViolation)
+
+
+def test_a_violation_keeps_its_parts_and_shows_only_the_request_and_response_it_was_given() -> None:
+    bare = violation(rules.REPEAT_409, "a repeat was 200")
+    assert (bare.rule, bare.message, bare.request, bare.response) == (rules.REPEAT_409, "a repeat was 200", "", "")
+    assert str(bare) == "CONTRACT «State rules» [repeat-409]: a repeat was 200"
+    full = violation(rules.FINAL, "still 200", request="curl -X POST …", response="200 {}")
+    assert (full.message, full.request, full.response) == ("still 200", "curl -X POST …", "200 {}")
+    assert str(full) == (
+        "CONTRACT «State rules» (inferred) [final]: still 200\n  request:  curl -X POST …\n  response: 200 {}"
+    )
+    made_directly = BY_SECTION["State rules"](rules.FINAL, "m")
+    assert (made_directly.request, made_directly.response, str(made_directly)) == (
+        "",
+        "",
+        "CONTRACT «State rules» (inferred) [final]: m",
+    )
+    assert str(violation(rules.FINAL, "m", response="200 {}")) == (
+        "CONTRACT «State rules» (inferred) [final]: m\n  response: 200 {}"
+    )

@@ -197,3 +197,18 @@ def test_discard_result_is_the_200_data(spec: Spec) -> None:
     assert data["action"] == "discarded"
     body = {"success": True, "data": data, "error": None, "traceId": "t"}
     assert spec.response_validator("discardWorkflowInstance", 200).is_valid(body)
+
+
+def test_an_instance_read_from_json_keeps_its_stop_reason() -> None:
+    stopped = discarded(PENDING)
+    assert Instance.from_json(stopped.to_json()).workflow_stop_reason == "CONTENT_DISCARDED"
+    assert Instance.from_json(stopped.to_json()) == stopped
+
+
+def test_each_refusal_names_the_instance_it_refused() -> None:
+    with pytest.raises(NotFound) as not_found:
+        locate(None, "acme-retail", PENDING.campaign_id, "64b7f0c2a1e4d93f5c2b8b99")
+    assert str(not_found.value) == "64b7f0c2a1e4d93f5c2b8b99"
+    with pytest.raises(NotPendingApproval) as not_pending:
+        discarded(discarded(PENDING))
+    assert str(not_pending.value) == PENDING.workflow_instance_id

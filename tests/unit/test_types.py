@@ -1,4 +1,4 @@
-"""The type checker: mypy --strict over mock_server/, contract_tests/ and the spec's reader.
+"""The type checker: mypy --strict over discard_contract/, mock_server/, contract_tests/ and tools/.
 
 The configuration (what is checked, how strictly, the per-library exceptions)
 lives in pyproject.toml's [tool.mypy], so `python -m mypy` at the repository's
