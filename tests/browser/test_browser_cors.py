@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ..support.browser import page_server
+from ..support.browser import opened_tab
 from ..support.helpers import EXECUTE_KEY, NOT_PENDING_STATE, PENDING_STATE, path_of
 from ..support.served import MockProcess
 
@@ -58,14 +58,8 @@ def mock() -> Iterator[MockProcess]:
 
 @pytest.fixture
 def page(chromium: Any, mock: MockProcess) -> Iterator[Any]:
-    with page_server(PAGE.replace("__MOCK__", mock.base_url)) as url:
-        context = chromium.new_context()
-        try:
-            tab = context.new_page()
-            tab.goto(url)
-            yield tab
-        finally:
-            context.close()
+    with opened_tab(chromium, PAGE.replace("__MOCK__", mock.base_url)) as tab:
+        yield tab
 
 
 def new_instance(mock: MockProcess, state: str = PENDING_STATE, **params: str) -> dict[str, str]:

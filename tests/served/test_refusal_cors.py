@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ..support.browser import page_server
+from ..support.browser import opened_tab
 from ..support.helpers import EXECUTE_KEY, assert_error_envelope, discard_path
 from ..support.served import MockProcess
 from .test_raw_http import send_raw
@@ -49,14 +49,8 @@ def test_a_refusal_by_the_server_carries_the_cors_headers(served_mock: MockProce
 @pytest.fixture
 def page(chromium: Any, served_mock: MockProcess) -> Iterator[Any]:
     """A blank page on another loopback origin than the mock's."""
-    with page_server("<!doctype html><title>frontend</title>") as url:
-        context = chromium.new_context()
-        try:
-            tab = context.new_page()
-            tab.goto(url)
-            yield tab
-        finally:
-            context.close()
+    with opened_tab(chromium, "<!doctype html><title>frontend</title>") as tab:
+        yield tab
 
 
 FETCH = """async ([url, init]) => {

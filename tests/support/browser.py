@@ -82,3 +82,16 @@ def page_server(html: str) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def opened_tab(chromium: Any, html: str) -> Iterator[Any]:
+    """A tab of its own browser context showing `html`, served on a loopback origin of its own."""
+    with page_server(html) as url:
+        context = chromium.new_context()
+        try:
+            tab = context.new_page()
+            tab.goto(url)
+            yield tab
+        finally:
+            context.close()

@@ -19,25 +19,37 @@ from .serving import (
 RACE_WINDOW_SECONDS = 0.002
 
 
+class RoundTrip:
+    """The gap a round trip to a database leaves between a read and a write, as a window.
+
+    A barrier with a 2 ms timeout, not a sleep: it closes as soon as a second caller is
+    there, and it is only open as long as a real round trip would be.
+    """
+
+    def __init__(self) -> None:
+        self._rendezvous = threading.Barrier(2, timeout=RACE_WINDOW_SECONDS)
+
+    def wait(self) -> None:
+        with suppress(threading.BrokenBarrierError):
+            self._rendezvous.wait()
+        self._rendezvous.reset()
+
+
 class RacyStore(MemoryInstanceStore):
     """Checks, then writes up to 2 ms later (a round trip to a database would do): a second
     discard that arrives inside that window also sees a pending instance, and both succeed.
 
-    The window is a barrier with a 2 ms timeout, not a sleep: it closes as soon as a second
-    caller is there, and it is only open as long as a real check-then-write gap would be.
     """
 
     def __init__(self, instances: Iterable[Instance] = ()) -> None:
         super().__init__(instances)
-        self._rendezvous = threading.Barrier(2, timeout=RACE_WINDOW_SECONDS)
+        self._round_trip = RoundTrip()
 
     def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
         current = self.get(update.workflow_instance_id)
         if current is None or not update.matches(current):
             return current, False
-        with suppress(threading.BrokenBarrierError):
-            self._rendezvous.wait()
-        self._rendezvous.reset()
+        self._round_trip.wait()
         written, _ = super().update_if(unconditionally(update))
         return written, True
 
@@ -70,8 +82,7 @@ class CampaignLockStore(MemoryInstanceStore):
                 return current, False
             self._busy.add(current.campaign_id)
         try:
-            with suppress(threading.BrokenBarrierError):  # hold the lock as long as a database round trip
-                threading.Barrier(2, timeout=RACE_WINDOW_SECONDS).wait()
+            RoundTrip().wait()  # held as long as a database round trip
             return super().update_if(update)
         finally:
             with self._guard:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import fields
 
 from discard_contract import rules
@@ -12,7 +10,7 @@ from mock_server.domain import ConditionalUpdate, Instance
 from mock_server.storage.memory import MemoryInstanceStore
 
 from .bug import Bug
-from .concurrent import RACE_WINDOW_SECONDS
+from .concurrent import RoundTrip
 from .serving import with_store
 
 
@@ -44,16 +42,14 @@ class CampaignDocumentStore(MemoryInstanceStore):
 
     def __init__(self, instances: Iterable[Instance] = ()) -> None:
         super().__init__(instances)
-        self._rendezvous = threading.Barrier(2, timeout=RACE_WINDOW_SECONDS)
+        self._round_trip = RoundTrip()
 
     def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
         current = self.get(update.workflow_instance_id)
         if current is None or not update.matches(current):
             return current, False
         campaign = [i for i in self.instances() if i.campaign_id == current.campaign_id]  # the document, read
-        with suppress(threading.BrokenBarrierError):  # the round trip between the read and the write
-            self._rendezvous.wait()
-        self._rendezvous.reset()
+        self._round_trip.wait()  # between the read and the write
         written = update.applied(current)
         for instance in campaign:  # the document, written back whole
             document = written if instance.workflow_instance_id == written.workflow_instance_id else instance
