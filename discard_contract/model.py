@@ -49,7 +49,7 @@ class RunModel:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._tracked: dict[tuple[str, str, str], Tracked] = {}
+        self._tracked: dict[tuple[str | None, ...], Tracked] = {}
         self._lock = threading.Lock()
 
     def given(self, instance: InstanceIds, *, pending: bool) -> None:
@@ -108,5 +108,8 @@ def expectation(tracked: Tracked) -> Expectation:
     )
 
 
-def _key(path: Mapping[str, str]) -> tuple[str, str, str]:
-    return (path.get(ID_FIELDS[0], ""), path.get(ID_FIELDS[1], ""), path.get(ID_FIELDS[2], ""))
+PATH_FIELDS = ID_FIELDS[:3]  # accountGroupId, campaignId, workflowInstanceId: what a path names
+
+
+def _key(path: Mapping[str, str]) -> tuple[str | None, ...]:
+    return tuple(path.get(name) for name in PATH_FIELDS)

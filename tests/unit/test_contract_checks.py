@@ -19,6 +19,7 @@ from discard_contract.checks import (
     ENVELOPE_CHECKS,
     content_type_is_json,
     data_xor_error,
+    discarded_instance,
     error_is_actionable,
     json_envelope,
     retry_after_is_valid,
@@ -27,6 +28,7 @@ from discard_contract.checks import (
     validation_error_code,
 )
 from discard_contract.exchange import Exchange
+from discard_contract.ids import InstanceIds
 from discard_contract.rules import Rule
 from discard_contract.violations import ContractViolation
 
@@ -201,3 +203,64 @@ def test_a_body_without_the_field_a_check_reads_is_left_to_the_envelope_check(
     check(exchange)
     with pytest.raises(ContractViolation):
         json_envelope(exchange)
+
+
+INSTANCE = InstanceIds("acme", "a" * 24, "b" * 24, "c" * 24)
+DISCARDED = {
+    "action": "discarded",
+    "workflowInstanceId": INSTANCE.workflow_instance_id,
+    "leadStatus": {
+        "leadId": INSTANCE.lead_id,
+        "workflowStatus": "stopped",
+        "workflowInstanceId": INSTANCE.workflow_instance_id,
+        "latestStep": "awaiting_approval",
+        "workflowStopReason": "CONTENT_DISCARDED",
+        "hasPendingApproval": False,
+    },
+}
+
+
+def _discard_answer(data: Any) -> Exchange:
+    return answer(200, {**GOOD_SUCCESS, "data": data})
+
+
+def test_a_200_that_describes_the_instance_after_its_discard_passes() -> None:
+    discarded_instance(_discard_answer(DISCARDED), INSTANCE)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"workflowInstanceId": "d" * 24}, "data.workflowInstanceId is 'dddd"),
+        ({"leadStatus": {**DISCARDED["leadStatus"], "workflowInstanceId": "d" * 24}}, "leadStatus.workflowInstanceId"),
+        ({"leadStatus": {**DISCARDED["leadStatus"], "leadId": "d" * 24}}, "leadStatus.leadId is 'dddd"),
+        ({"leadStatus": {**DISCARDED["leadStatus"], "hasPendingApproval": True}}, "hasPendingApproval is True"),
+        (
+            {"leadStatus": {**DISCARDED["leadStatus"], "workflowStatus": "completed"}},
+            "leadStatus.workflowStatus is 'completed': a discard must not pretend content was sent",
+        ),
+        ({"leadStatus": None}, "leadStatus.leadId is None, expected 'cccc"),
+        ({"leadStatus": "stopped"}, "leadStatus.workflowInstanceId is None"),
+    ],
+)
+def test_a_200_that_describes_something_else_breaks_discard_200(change: dict[str, Any], named: str) -> None:
+    with pytest.raises(ContractViolation) as raised:
+        discarded_instance(_discard_answer({**DISCARDED, **change}), INSTANCE)
+    assert raised.value.rule is rules.DISCARD_200
+    assert named in raised.value.message, raised.value.message
+
+
+def test_every_problem_of_a_wrong_200_is_named_one_after_another() -> None:
+    wrong = {**DISCARDED, "workflowInstanceId": "d" * 24, "leadStatus": {**DISCARDED["leadStatus"], "leadId": "e"}}
+    with pytest.raises(ContractViolation) as raised:
+        discarded_instance(_discard_answer(wrong), INSTANCE)
+    assert raised.value.message == (
+        f"data.workflowInstanceId is 'dddddddddddddddddddddddd', expected {INSTANCE.workflow_instance_id!r}; "
+        f"leadStatus.leadId is 'e', expected {INSTANCE.lead_id!r}"
+    )
+    completed = {**DISCARDED, "leadStatus": {**DISCARDED["leadStatus"], "workflowStatus": "completed"}}
+    with pytest.raises(ContractViolation) as raised:
+        discarded_instance(_discard_answer(completed), INSTANCE)
+    assert raised.value.message == (
+        "leadStatus.workflowStatus is 'completed': a discard must not pretend content was sent"
+    )

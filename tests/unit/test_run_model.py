@@ -95,3 +95,36 @@ def test_parallel_answers_discard_an_instance_once() -> None:
     for thread in threads:
         thread.join()
     assert sum(1 for b in befores if b is not None and b.state is State.PENDING) == 1
+
+
+def test_instances_that_differ_in_any_id_of_their_path_are_told_apart() -> None:
+    model = RunModel(Clock())
+    others = [
+        InstanceIds("globex", A.campaign_id, A.workflow_instance_id, A.lead_id),
+        InstanceIds(A.account_group_id, "f" * 24, A.workflow_instance_id, A.lead_id),
+        InstanceIds(A.account_group_id, A.campaign_id, "e" * 24, A.lead_id),
+    ]
+    model.given(A, pending=True)
+    for other in others:
+        model.given(other, pending=False)
+    assert sorted(t.instance.as_json()["accountGroupId"] for t in model) == ["acme", "acme", "acme", "globex"]
+    assert model.find(A.path()).state is State.PENDING  # type: ignore[union-attr]
+    assert [model.find(o.path()).state for o in others] == [State.NOT_PENDING] * 3  # type: ignore[union-attr]
+    model.answered(A.path(), 200)
+    assert [model.find(o.path()).state for o in others] == [State.NOT_PENDING] * 3  # type: ignore[union-attr]
+
+
+def test_each_expectation_says_why_in_words() -> None:
+    model = RunModel(Clock())
+    model.given(A, pending=True)
+    model.given(B, pending=False)
+    pending, given_not_pending = model.find(A.path()), model.find(B.path())
+    assert pending is not None and given_not_pending is not None
+    assert expectation(pending).why.startswith("the model holds it pending approval")
+    assert expectation(pending).why.endswith("so nothing may have changed it")
+    assert expectation(given_not_pending).why.startswith("it was given not pending approval")
+    assert expectation(given_not_pending).why.endswith("may have made it pending")
+    model.answered(A.path(), 200)
+    discarded = model.find(A.path())
+    assert discarded is not None
+    assert expectation(discarded).why == "this run discarded it (a 200), and a discard is final"
