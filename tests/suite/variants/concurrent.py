@@ -38,8 +38,7 @@ class RoundTrip:
 class RacyStore(MemoryInstanceStore):
     """Checks, then writes up to 2 ms later (a round trip to a database would do): a second
     discard that arrives inside that window also sees a pending instance, and both succeed.
-
-    """
+    What it reads before the round trip and writes after it are its subclasses' to change."""
 
     def __init__(self, instances: Iterable[Instance] = ()) -> None:
         super().__init__(instances)
@@ -49,9 +48,16 @@ class RacyStore(MemoryInstanceStore):
         current = self.get(update.workflow_instance_id)
         if current is None or not update.matches(current):
             return current, False
+        read = self._read(current)
         self._round_trip.wait()
+        return self._write(read, current, update), True
+
+    def _read(self, current: Instance) -> list[Instance]:
+        return [current]
+
+    def _write(self, read: list[Instance], current: Instance, update: ConditionalUpdate) -> Instance | None:
         written, _ = super().update_if(unconditionally(update))
-        return written, True
+        return written
 
 
 racy_discard = with_store(RacyStore)

@@ -10,7 +10,7 @@ from mock_server.domain import ConditionalUpdate, Instance
 from mock_server.storage.memory import MemoryInstanceStore
 
 from .bug import Bug
-from .concurrent import RoundTrip
+from .concurrent import RacyStore
 from .serving import with_store
 
 
@@ -35,26 +35,22 @@ class LimitTwoStore(MemoryInstanceStore):
         return current, applied
 
 
-class CampaignDocumentStore(MemoryInstanceStore):
+class CampaignDocumentStore(RacyStore):
     """Keeps a campaign as one document: a discard reads the whole campaign, changes its instance, and
     writes the whole campaign back. Two discards of different instances of one campaign that overlap
     both answer 200, and the second write puts the first instance back as it was."""
 
-    def __init__(self, instances: Iterable[Instance] = ()) -> None:
-        super().__init__(instances)
-        self._round_trip = RoundTrip()
+    def _read(self, current: Instance) -> list[Instance]:
+        return [i for i in self.instances() if i.campaign_id == current.campaign_id]
 
-    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
-        current = self.get(update.workflow_instance_id)
-        if current is None or not update.matches(current):
-            return current, False
-        campaign = [i for i in self.instances() if i.campaign_id == current.campaign_id]  # the document, read
-        self._round_trip.wait()  # between the read and the write
+    def _write(self, read: list[Instance], current: Instance, update: ConditionalUpdate) -> Instance | None:
         written = update.applied(current)
-        for instance in campaign:  # the document, written back whole
+        for instance in read:  # the document, written back whole
             document = written if instance.workflow_instance_id == written.workflow_instance_id else instance
-            super().update_if(ConditionalUpdate(document.workflow_instance_id, {}, _fields_of(document)))
-        return written, True
+            MemoryInstanceStore.update_if(
+                self, ConditionalUpdate(document.workflow_instance_id, {}, _fields_of(document))
+            )
+        return written
 
 
 def _fields_of(instance: Instance) -> dict[str, object]:
