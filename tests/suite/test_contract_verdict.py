@@ -19,6 +19,7 @@ from discard_contract import rules
 
 from .test_contract_suite import run_suite
 from .variants import served
+from .variants.correct import provider_states_that_ignore_where
 from .variants.discard_200 import completed_after_discard
 from .variants.rate_limit import throttling
 
@@ -93,3 +94,14 @@ def test_under_ci_a_run_without_a_target_is_refused_unless_the_bundled_mock_is_a
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert asked.returncode == 0, asked.stdout + asked.stderr
+
+
+def test_a_target_whose_provider_states_ignore_where_gets_the_interactions_it_can(tmp_path: Path) -> None:
+    """CONTRACT.md: a target may ignore params.campaignId and params.accountGroupId; the run then tests
+    what it can and names what it could not."""
+    with served(provider_states_that_ignore_where) as mock:
+        run = run_suite(mock.base_url, tmp_path, "-k", "different_instances or state_machine")
+    assert run.code == 0 and not run.failed, run.output
+    assert run.passed >= 2, run.output  # across campaigns, and the state machine
+    assert len(run.skipped) == 1, run.skipped
+    assert "in one campaign" in run.skipped[0] and "ignored params" in run.skipped[0], run.skipped

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import time
 from dataclasses import replace
 from typing import Any
@@ -92,3 +93,19 @@ def behind_a_wan_with_gzip_and_connection_close(app: Flask) -> None:
         return response(environ, start_response)
 
     app.wsgi_app = wan  # type: ignore[method-assign]
+
+
+def provider_states_that_ignore_where(app: Flask) -> None:
+    """Provider states that take no params.campaignId or params.accountGroupId (CONTRACT.md: a target
+    may ignore them): every instance comes in a campaign of its own."""
+    wsgi_app = app.wsgi_app
+
+    def ignore(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == "/__mock/provider-states" and environ.get("REQUEST_METHOD") == "POST":
+            body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) or b"{}")
+            params = {k: v for k, v in (body.get("params") or {}).items() if k not in ("campaignId", "accountGroupId")}
+            data = json.dumps({**body, "params": params}).encode()
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(data), str(len(data))
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = ignore  # type: ignore[method-assign]
