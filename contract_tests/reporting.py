@@ -67,6 +67,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker's census, statuses and any reason it could not judge join the run's."""
+    doc = getattr(node, "workeroutput", {}).get("contract_run")
+    if not doc:
+        return
+    state = state_of(node.config)
+    state.census.merge(doc["census"])
+    state.record.statuses.update({int(k): v for k, v in doc["statuses"].items()})
+    state.record.cannot_judge = state.record.cannot_judge or doc["cannot_judge"]
+
+
 class Reporter:
     """The run's reporting, registered by session.py as a plugin object of its own."""
 

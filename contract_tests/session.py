@@ -287,15 +287,3 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         }
     elif state.census.violations and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    """pytest-xdist: a worker's census, statuses and any reason it could not judge join the run's."""
-    doc = getattr(node, "workeroutput", {}).get("contract_run")
-    if not doc:
-        return
-    state = state_of(node.config)
-    state.census.merge(doc["census"])
-    state.record.statuses.update({int(k): v for k, v in doc["statuses"].items()})
-    state.record.cannot_judge = state.record.cannot_judge or doc["cannot_judge"]
