@@ -60,8 +60,7 @@ def take_census(client: DiscardClient, model: RunModel, settle_seconds: float) -
                     want.rule,
                     f"census: a discard of {tracked.instance} ({tracked.state.value}, last changed {age:.1f} s "
                     f"before) answered {answer.status}, expected {want.status}: {want.why}",
-                    request=answer.curl,
-                    response=answer.answer,
+                    **answer.shown(),
                 )
             if tracked.state is State.PENDING:
                 expect_discarded(answer, tracked.instance)

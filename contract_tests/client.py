@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import requests
@@ -82,6 +83,36 @@ THROTTLED_CHECKS = (
 ENVELOPE_ONLY = (as_schemathesis(ENVELOPE_CHECKS, "contract_envelope_checks"),)
 
 
+def curl_of(request: requests.PreparedRequest) -> str:
+    """The request as a curl line a shell runs as it is, each key as its environment variable."""
+    body = request.body.encode() if isinstance(request.body, str) else request.body
+    return curl_line(str(request.method), str(request.url), request.headers, body, credentials.active().variables)
+
+
+def answer_text(exchange: Exchange, throttled: int = 0) -> str:
+    """The answer in one line for a failure message, scrubbed before it is cut (a cut could keep half
+    of a key the target echoed)."""
+    text = credentials.active().scrub(exchange.body.decode("utf-8", "replace"))[:1000]
+    after = f" (after {throttled} x 429)" if throttled else ""
+    return f"{exchange.status}{after} {text}"
+
+
+@dataclass(frozen=True)
+class Plain:
+    """A request outside the spec's operation (an unknown route, a path near an instance's) and its answer."""
+
+    exchange: Exchange
+    curl: str
+
+    @property
+    def answer(self) -> str:
+        return answer_text(self.exchange)
+
+    def shown(self) -> dict[str, str]:
+        """The request and the answer, as a violation shows them."""
+        return {"request": self.curl, "response": self.answer}
+
+
 @dataclass
 class Sent:
     """One request the suite sent, and its answer (after any 429s, which were checked and are counted)."""
@@ -91,7 +122,7 @@ class Sent:
     base_url: str
     throttled: int = 0  # 429s answered before this response
 
-    @property
+    @cached_property
     def exchange(self) -> Exchange:
         return exchange_of(self.response)
 
@@ -109,16 +140,15 @@ class Sent:
 
     @property
     def curl(self) -> str:
-        request = self.response.request
-        body = request.body.encode() if isinstance(request.body, str) else request.body
-        return curl_line(str(request.method), str(request.url), request.headers, body, credentials.active().variables)
+        return curl_of(self.response.request)
 
     @property
     def answer(self) -> str:
-        # Scrubbed before it is cut: a cut could keep half of a key the target echoed.
-        text = credentials.active().scrub(self.response.content.decode("utf-8", "replace"))[:1000]
-        after = f" (after {self.throttled} x 429)" if self.throttled else ""
-        return f"{self.status}{after} {text}"
+        return answer_text(self.exchange, self.throttled)
+
+    def shown(self) -> dict[str, str]:
+        """The request and the answer, as a violation shows them."""
+        return {"request": self.curl, "response": self.answer}
 
     def explain(self) -> str:
         """The request as a curl line and the answer, for failure messages."""
@@ -222,7 +252,7 @@ class DiscardClient:
             shown = Sent(case, response, self.base_url)
             raise typed(failures, shown.curl, shown.answer, **kw) from None
 
-    def off_the_spec(self, target: str, *, method: str = "POST", headers: Mapping[str, str] | None = None) -> Exchange:
+    def off_the_spec(self, target: str, *, method: str = "POST", headers: Mapping[str, str] | None = None) -> Plain:
         """A request to `target` (path and query, sent byte for byte as given: no re-encoding) that
         need not be the spec's operation: an unknown route, a path near an instance's. Its 429s are
         checked against the envelope and retried like the discards'."""
@@ -238,16 +268,16 @@ class DiscardClient:
             started = time.monotonic()
             answer = exchange_of(self.session.send(prepared, timeout=30), method)
             self.record.answered(answer.status, time.monotonic() - started)
+            sent = Plain(answer, curl_of(prepared))
             if answer.status != rules.RATE_LIMIT.status or attempt == MAX_429_RETRIES:
-                return answer
+                return sent
             for check in ENVELOPE_CHECKS:
                 try:
                     check(answer)
                 except ContractViolation as exc:
                     raise violation(
-                        rules.RATE_LIMIT, f"a 429 must be the envelope: {exc.message}", request=f"{method} {url}",
-                        response=answer.describe(300),
-                    ) from None  # fmt: skip
+                        rules.RATE_LIMIT, f"a 429 must be the envelope: {exc.message}", **sent.shown()
+                    ) from None
             self.record.give_up_if_throttled()
             time.sleep(retry_delay(answer, attempt))
             attempt += 1

@@ -4,7 +4,7 @@ A gate's console log, its JUnit file, its report and its job summary are read
 by everyone who can open the CI job, far more people than may hold the keys.
 So every credential the run was given (both keys, the values of
 --state-setup-header, and credentials in a URL: userinfo, or a query
-parameter whose name says token, key, secret, auth, password or session) is
+parameter whose name says it carries one, `discard_contract.credential_names`) is
 replaced wherever it shows: in full, percent-encoded, JSON- or repr-escaped
 (a str's or a bytes'),
 as the Basic credentials a URL's userinfo becomes, and where a repr cut it
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit, urlunsplit
 
+from discard_contract.credential_names import CREDENTIAL_NAME
+
 API_KEY_VARIABLE = "CONTRACT_API_KEY"
 KEY_WITHOUT_PERMISSION_VARIABLE = "CONTRACT_API_KEY_WITHOUT_PERMISSION"
 MASK = "***"
-# A query parameter whose name says it carries a credential.
-SECRET_PARAMETER = re.compile(r"token|key|secret|auth|passw|session|sig|credential", re.IGNORECASE)
 # Shorter values are masked where the suite puts them (URLs, curl lines), but not searched for in
 # free text: a two-letter "secret" would mask every word that contains it.
 MIN_SCRUBBED = 4
@@ -57,14 +57,14 @@ def redact_url(url: str) -> str:
     if parts.username or parts.password:
         netloc = f"{MASK}@{netloc}"
     query = "&".join(
-        f"{name}={MASK}" if SECRET_PARAMETER.search(name) else f"{name}={value}" if sep else name
+        f"{name}={MASK}" if CREDENTIAL_NAME.search(name) else f"{name}={value}" if sep else name
         for name, sep, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _secret_query_values(url: str) -> list[str]:
-    return [value for name, value in parse_qsl(urlsplit(url).query) if SECRET_PARAMETER.search(name) and value]
+    return [value for name, value in parse_qsl(urlsplit(url).query) if CREDENTIAL_NAME.search(name) and value]
 
 
 def url_secrets(url: str | None) -> list[Secret]:

@@ -8,6 +8,7 @@ take the command line first, the environment second, and raise
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from typing import TypeVar
@@ -75,7 +76,9 @@ def seconds(minimum: float) -> Callable[[str], float]:
             value = float(text.strip())
         except ValueError:
             raise OptionError(f"{text!r} is not a number of seconds") from None
-        if not minimum <= value < float("inf"):
+        if not math.isfinite(value):
+            raise OptionError(f"{text!r} is not a finite number of seconds, e.g. 15 or 2.5")
+        if value < minimum:
             raise OptionError(f"{value:g} is below the minimum, {minimum:g} seconds")
         return value
 

@@ -40,10 +40,9 @@ def expect_status(exchange: Sent, rule: Rule, what: str, allowed: Collection[int
             rules.RATE_LIMIT,
             f"{what}: after {exchange.throttled} x 429 the retry got 409, not {expected}: "
             "a throttled request must change nothing",
-            request=exchange.curl,
-            response=exchange.answer,
+            **exchange.shown(),
         )
-    raise violation(rule, f"{what}: expected {expected}, got {exchange.status}", **_shown(exchange))
+    raise violation(rule, f"{what}: expected {expected}, got {exchange.status}", **exchange.shown())
 
 
 def expect_discarded(exchange: Sent, instance: InstanceIds) -> None:
@@ -54,7 +53,7 @@ def expect_discarded(exchange: Sent, instance: InstanceIds) -> None:
     try:
         discarded_instance(exchange.exchange, instance)
     except ContractViolation as wrong:
-        raise violation(wrong.rule, wrong.message, **_shown(exchange)) from None
+        raise violation(wrong.rule, wrong.message, **exchange.shown()) from None
 
 
 def expect_discard_details(exchange: Sent) -> None:
@@ -69,7 +68,7 @@ def expect_discard_details(exchange: Sent) -> None:
         raise violation(
             rules.DISCARD_DETAILS,
             f"action, workflowStatus, workflowStopReason are {got}, expected {want}",
-            **_shown(exchange),
+            **exchange.shown(),
         )
 
 
@@ -91,11 +90,7 @@ def expect_unchanged(client: DiscardClient, instance: InstanceIds, after: Sent, 
             f"a rejected request ({after.status}) must change nothing, but afterwards a discard of the {state} "
             f"instance {instance} got {follow_up.status}, not {expected}{note}."
             f"\nThe rejected request:{after.explain()}\nThe follow-up:",
-            **_shown(follow_up),
+            **follow_up.shown(),
         )
     if pending:
         expect_discarded(follow_up, instance)
-
-
-def _shown(exchange: Sent) -> dict[str, str]:
-    return {"request": exchange.curl, "response": exchange.answer}

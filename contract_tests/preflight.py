@@ -40,8 +40,11 @@ def masked(key: str) -> str:
     return key[: min(8, len(key) // 4)] + "…"
 
 
+OPERATION = Spec.shipped().operation()
+
+
 def discard_path(path: dict[str, str]) -> str:
-    return Spec.shipped().operation().path(path)
+    return OPERATION.path(path)
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -58,8 +58,7 @@ def test_parallel_discards_of_one_instance_succeed_exactly_once(
                     rules.CONCURRENT,
                     f"round {round_number}: {parallel} parallel discards of pending instance {instance} must give "
                     f"exactly one {success} and {parallel - 1} x {conflict}; got {dict(statuses)}",
-                    request=odd.curl,
-                    response=odd.answer,
+                    **odd.shown(),
                 )
 
 
@@ -116,8 +115,7 @@ def test_parallel_discards_of_different_instances_each_succeed(
                     f"round {round_number}: {DIFFERENT} parallel discards of different pending instances {place} "
                     f"must each get {rules.DISCARD_200.status}; {len(refused)} did not, e.g. {instance}: "
                     f"{answer.status}",
-                    request=answer.curl,
-                    response=answer.answer,
+                    **answer.shown(),
                 )
             for instance, answer in zip(instances, answers, strict=True):
                 expect_discarded(answer, instance)

@@ -23,13 +23,12 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from discard_contract import rules
 from discard_contract.checks import ANSWER_CHECKS, discarded_instance
-from discard_contract.exchange import Exchange
 from discard_contract.ids import ID_FIELDS, InstanceIds
 from discard_contract.spec import Spec
-from discard_contract.violations import violation
+from discard_contract.violations import ContractViolation, violation
 
 from .budget import ShareOfBudget
-from .client import DiscardClient
+from .client import DiscardClient, Plain
 from .settings import active
 
 OPERATION = Spec.shipped().operation()
@@ -111,13 +110,13 @@ class Current:
             self.instance = self._provisioner.pending()
 
 
-def judge(client: DiscardClient, answer: Exchange, sent: str, instance: InstanceIds, equivalent: bool) -> bool:
+def judge(client: DiscardClient, plain: Plain, sent: str, instance: InstanceIds, equivalent: bool) -> bool:
     """Holds a near miss to its rules; True when it addressed (discarded) the instance."""
 
     __tracebackhide__ = True  # failures point at the test, not at this helper
+    answer, shown = plain.exchange, plain.shown()
     for check in ANSWER_CHECKS:
         check(answer)
-    shown = {"request": f"curl -X POST '{client.base_url}{sent}'", "response": answer.describe()}
     named = answer.data.get("workflowInstanceId")
     if answer.status in rules.DISCARD_200.statuses:
         if equivalent and named == instance.workflow_instance_id:
@@ -195,7 +194,8 @@ def test_a_query_never_changes_which_instance_is_addressed(
 ) -> None:
     instance, other = provisioner.pending(), provisioner.pending()
     sent = OPERATION.path(instance.path()) + "?" + urlencode(QUERIES[query](other))
-    answer = discard_client.off_the_spec(sent)
+    plain = discard_client.off_the_spec(sent)
+    answer = plain.exchange
     for check in ANSWER_CHECKS:
         check(answer)
     named = answer.data.get("workflowInstanceId")
@@ -205,14 +205,17 @@ def test_a_query_never_changes_which_instance_is_addressed(
             rules.NEAR_MISS,
             f"a query ({query}) changed which instance was addressed: the path names {instance}, "
             f"the target discarded {named!r}",
-            request=f"curl -X POST '{discard_client.base_url}{sent}'", response=answer.describe(),
-        )  # fmt: skip
+            **plain.shown(),
+        )
     if answer.status in rules.DISCARD_200.statuses:
         discard_client.record.model.answered(instance.path(), answer.status)
-        discarded_instance(answer, instance)
-    elif answer.status >= 500 or answer.status < 400:
+        try:
+            discarded_instance(answer, instance)
+        except ContractViolation as wrong:
+            raise violation(wrong.rule, wrong.message, **plain.shown()) from None
+    elif not 400 <= answer.status < 500:
         raise violation(
-            rules.NEAR_MISS, f"a discard with a query ({query}): expected 200 for the path's instance or a 4xx, "
-            f"got {answer.status}", request=f"curl -X POST '{discard_client.base_url}{sent}'",
-            response=answer.describe(),
-        )  # fmt: skip
+            rules.NEAR_MISS,
+            f"a discard with a query ({query}): expected 200 for the path's instance or a 4xx, got {answer.status}",
+            **plain.shown(),
+        )

@@ -130,8 +130,7 @@ class DiscardStateMachine(RuleBasedStateMachine):
                 rules.CONCURRENT,
                 f"{AT_ONCE} parallel discards of {instance} ({was}): expected {expected} x 200 and the rest 409; "
                 f"got {sorted(a.status for a in answers)}",
-                request=answers[0].curl,
-                response=answers[0].answer,
+                **answers[0].shown(),
             )
         for answer in successes:
             self._judge_discard(instance, answer, "one of several parallel discards of it")
@@ -223,8 +222,7 @@ class DiscardStateMachine(RuleBasedStateMachine):
                         rules.REJECTED_UNCHANGED,
                         f"the model holds {instance} pending (every request on it was rejected), "
                         f"but the target no longer discards it: {answer.status}",
-                        request=answer.curl,
-                        response=answer.answer,
+                        **answer.shown(),
                     )
                 expect_discarded(answer, instance)
             else:

@@ -6,8 +6,9 @@ A credential is any of:
 
 - `Authorization` and `Proxy-Authorization`, in any form: each credential of
   a repeated or comma-joined field, each word after its scheme;
-- a header field or query parameter whose name says token, key, secret,
-  auth, password or session, and cookies;
+- a header field or query parameter whose name says it carries a credential
+  (`discard_contract.credential_names`: token, key, secret, auth, password,
+  session, sig, credential), and cookies;
 - anywhere (headers, query, path), the mock's own secrets: the control token.
 
 A key (a Bearer token, a field named for a key or token) is shown as its
@@ -24,9 +25,10 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote_plus
 
+from discard_contract.credential_names import CREDENTIAL_NAME
+
 REDACTED = "[redacted]"
 AUTHORIZATION_FIELDS = frozenset({"authorization", "proxy-authorization"})
-CREDENTIAL_NAME = re.compile(r"token|key|secret|auth|passw|session|cookie", re.IGNORECASE)
 WHOLLY_SECRET_NAME = re.compile(r"secret|passw|session|cookie|^x-mock-control-token$", re.IGNORECASE)
 # Schemes a field may name with nothing after them (RFC 9110 11.4); shown, since they hide nothing.
 SCHEMES = frozenset({"basic", "bearer", "digest", "negotiate", "ntlm", "token", "aws4-hmac-sha256", "hoba", "mutual"})

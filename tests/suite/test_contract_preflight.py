@@ -173,6 +173,11 @@ def test_a_header_that_does_not_parse_is_refused_without_showing_its_value(pytes
         ([], {"CONTRACT_NO_SHRINK": "maybe"}, "CONTRACT_NO_SHRINK (for --contract-no-shrink): 'maybe'"),
         (["--contract-examples=0"], {}, "--contract-examples: 0 is below the minimum"),
         (["--state-setup-header=no colon"], {}, "--state-setup-header: not a header (there is no 'Name:'"),
+        (["--contract-settle-seconds=-1"], {}, "--contract-settle-seconds: -1 is below the minimum, 0 seconds"),
+        (["--contract-settle-seconds=inf"], {}, "--contract-settle-seconds: 'inf' is not a finite number"),
+        ([], {"CONTRACT_TIME_BUDGET": "nan"}, "CONTRACT_TIME_BUDGET (for --contract-time-budget): 'nan' is not a"),
+        (["--contract-time-budget=soon"], {}, "--contract-time-budget: 'soon' is not a number of seconds"),
+        ([], {"CONTRACT_BUNDLED_MOCK": "maybe"}, "CONTRACT_BUNDLED_MOCK (for --contract-bundled-mock): 'maybe'"),
     ],
 )
 def test_an_option_value_that_does_not_parse_is_a_usage_error(
