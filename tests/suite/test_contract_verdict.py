@@ -105,3 +105,21 @@ def test_a_target_whose_provider_states_ignore_where_gets_the_interactions_it_ca
     assert run.passed >= 2, run.output  # across campaigns, and the state machine
     assert len(run.skipped) == 1, run.skipped
     assert "in one campaign" in run.skipped[0] and "ignored params" in run.skipped[0], run.skipped
+
+
+def test_a_rule_the_time_budget_left_unchecked_cannot_be_judged_and_says_which(tmp_path: Path) -> None:
+    """A budget that the census's settle time nearly fills: the first test runs, the rest are skipped
+    for the budget, and the rules only they check make the run exit 4, named."""
+    report = tmp_path / "report.json"
+    with served() as mock:
+        run = run_suite(
+            mock.base_url, tmp_path, "--contract-time-budget=1", "--contract-settle-seconds=0.9",
+            f"--contract-report={report}",
+        )  # fmt: skip
+    assert run.code == 4, run.output
+    doc = json.loads(report.read_text())
+    unchecked = [r["id"] for r in doc["rules"] if r["verdict"] == "skipped" and "time budget" in r["reason"]]
+    assert unchecked, doc["rules"]
+    assert "time budget ran out before" in doc["verdict"] and unchecked[0] in doc["verdict"], doc["verdict"]
+    assert run.skipped and all("time budget" in s for s in run.skipped), run.skipped
+    assert not run.failed.keys() - {"verdict"}, run.failed
