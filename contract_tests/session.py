@@ -169,8 +169,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     from .probe import PreflightError
 
     try:
+        headers = options.state_headers(config)  # a malformed option first: it is the user's to fix
         state.target = resolve_target(config)
-        state.preflight_notes = Preflight(state.target, options.state_headers(config)).run()
+        state.preflight_notes = Preflight(state.target, headers).run()
     except (PreflightError, pytest.UsageError) as exc:
         state.record.cannot_judge = (
             f"contract suite cannot judge the target: {str(exc).removeprefix('contract suite: ')}"
