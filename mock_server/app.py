@@ -19,12 +19,13 @@ from .control.provider_states import ProviderStates
 from .domain import DiscardRule
 from .endpoint import cors
 from .endpoint.keys import Keyring
-from .faults import FaultError, error_statuses, parse_fault
+from .faults import FaultError, error_statuses
 from .instance_cap import CappedInstanceStore
 from .journal import RequestJournal
 from .rate_limit import RateLimit, RateLimiter
 from .seed import instance_validator, load_seed
 from .storage import FaultRegistry, Storage, StoreUnavailable, open_storage
+from .wire_faults import usable_fault
 
 log = logging.getLogger("discard_mock")
 
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         faults=_faults(settings, storage.faults, error_statuses(operation.documented_statuses)),
         sleep=settings["SLEEP"],
         chance=settings["CHANCE"],
+        breaks_connections=settings["BREAKS_CONNECTIONS"],
     )
     cors_policy = cors.CorsPolicy(app) if settings["CORS"] else None
     app.extensions[EXTENSION_KEY] = MockContext(
@@ -96,13 +98,13 @@ def _open_storage(choice: Any, seed: Any, settings: Mapping[str, Any]) -> Storag
     return choice(seed) if callable(choice) else open_storage(choice, seed, settings)
 
 
-def _faults(config: Mapping[str, Any], registry: FaultRegistry, allowed: tuple[int, ...]) -> FaultRegistry | None:
+def _faults(config: Mapping[str, Any], registry: FaultRegistry, documented: tuple[int, ...]) -> FaultRegistry | None:
     """The registry, holding the configured faults only (faults start over at each start, instances do not).
 
     None when nothing could ever add a fault, so the endpoint skips the check entirely.
     """
     try:
-        configured = [parse_fault(doc, allowed) for doc in config["FAULTS"]]
+        configured = [usable_fault(doc, documented, config["BREAKS_CONNECTIONS"]) for doc in config["FAULTS"]]
     except FaultError as exc:
         raise ConfigError(f"fault: {exc}") from None
     try:

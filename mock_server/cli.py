@@ -24,9 +24,11 @@ from .serving.bridge import AnswerHeaders
 from .serving.limits import ServeLimits
 from .serving.log_writer import BatchedStreamHandler, LineFormatter
 from .storage import ENGINES, MEMORY, REDIS_SCHEMES, StoreOpenError
+from .wire_faults import SOCKET_SERVER
 
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 4010  # Prism's default, so frontend configs carry over
+DEFAULT_PORT = 4010
+DEFAULT_SERVER = "granian"  # Prism's default, so frontend configs carry over
 MAX_PORT = 65535
 DISTRIBUTION = "sonarly-discard-contract"  # the package `pip install` knows, whose version --version tells
 CONTROL_TOKEN_ENV = "DISCARD_MOCK_CONTROL_TOKEN"
@@ -82,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="start of every key of a Redis store, so several mocks can share one Redis (default 'discard-mock:')",
     )
     serve.add_argument(
+        "--server",
+        choices=(DEFAULT_SERVER, SOCKET_SERVER),
+        default=DEFAULT_SERVER,
+        help=f"the HTTP server: {DEFAULT_SERVER} (fast, guarded against slow clients) or {SOCKET_SERVER} (hands the "
+        "app its sockets, so faults can reset, empty or garble a connection; slower) (default %(default)s)",
+    )
+    serve.add_argument(
         "--workers",
         type=at_least(1),
         default=1,
@@ -115,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--error-status",
         type=int,
         metavar="STATUS",
-        help=f"the status --error-rate answers with: a documented error status (default {DEFAULT_ERROR_STATUS})",
+        help=f"the status --error-rate answers with: an error status, 400 to 599 (default {DEFAULT_ERROR_STATUS})",
     )
     faults.add_argument(
         "--rate-limit",
@@ -249,6 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "RATE_LIMIT": args.rate_limit,
                 "RATE_BURST": args.rate_burst,
                 "CONTROL_TOKEN": args.control_token,
+                "BREAKS_CONNECTIONS": args.server == SOCKET_SERVER,
             }
         )
     except (DataFileError, StoreOpenError, ConfigError) as exc:
@@ -263,6 +273,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .serving.server import MockServer, PortUnavailable  # granian is only needed to serve
 
     try:
+        if args.server == SOCKET_SERVER:
+            from .serving.socket_server import SocketServer
+
+            SocketServer(app, args.host, args.port, workers=args.workers, limits=_serve_limits(args)).run()
+            return 0
         MockServer(
             app,
             args.host,

@@ -23,6 +23,9 @@ DEFAULTS: Mapping[str, Any] = {
     "RATE_LIMIT": None,  # e.g. "10/s", per API key; None: no limit
     "RATE_BURST": None,  # None: the rate's count
     "CONTROL_TOKEN": None,  # set: control calls must present it
+    # The server carries out faults that break connections (serve --server gunicorn hands the app its socket);
+    # without it, such faults are refused when added.
+    "BREAKS_CONNECTIONS": False,
     # What the endpoint reads from the world, replaceable in tests.
     "CLOCK": time.time,  # the rate limiter's wall clock
     "SLEEP": time.sleep,  # injected latency

@@ -2,17 +2,19 @@
 
 POST adds one, GET lists them, DELETE clears them all, DELETE /<id> removes
 one. With a shared store the faults live in its file, so every worker
-process applies the same ones.
+process applies the same ones. A fault that breaks connections on a server
+that cannot is a 409 naming the option to restart with.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from ..context import mock_context
 from ..envelope import ApiError, json_response
-from ..faults import FaultError, error_statuses, parse_fault
+from ..faults import FaultError, error_statuses
 from ..request_parts import json_body
+from ..wire_faults import ServerCannotBreak, usable_fault
 
 bp = Blueprint("faults", __name__)
 
@@ -25,8 +27,11 @@ def list_faults() -> Response:
 @bp.post("/faults")
 def add_fault() -> Response:
     ctx = mock_context()
+    documented = error_statuses(ctx.operation.documented_statuses)
     try:
-        fault = parse_fault(json_body(request), error_statuses(ctx.operation.documented_statuses))
+        fault = usable_fault(json_body(request), documented, current_app.config["BREAKS_CONNECTIONS"])
+    except ServerCannotBreak as exc:  # a fine fault, for another server mode
+        raise ApiError(409, str(exc), details="kind") from None
     except FaultError as exc:
         raise ApiError(400, str(exc), details="body") from None
     mock_context().faults.add(fault)

@@ -31,10 +31,11 @@ from discard_contract.spec import Operation
 
 from ..domain import DiscardRule, Instance, NotFound, NotPendingApproval
 from ..envelope import ApiError
-from ..faults import fault_message, inject
+from ..faults import RETRY_AFTER_STATUSES, fault_message, inject
 from ..rate_limit import RateLimiter, rate_key
 from ..request_parts import has_body
 from ..storage import FaultRegistry, InstanceStore
+from ..wire_faults import SLOW_BODY_MS, BreakConnection, cannot_break
 from .keys import ApiKey, Keyring
 from .prefer import read_preference, select_example
 
@@ -59,6 +60,7 @@ class DiscardEndpoint:
     """Everything the endpoint's checks consult; `sleep` and `chance` are injectable for tests.
 
     It reads the request from its WSGI environ, so it needs no framework around it (route.py).
+    `breaks_connections`: the server carries out BreakConnection (serve --server gunicorn).
     """
 
     operation: Operation
@@ -69,6 +71,7 @@ class DiscardEndpoint:
     faults: FaultRegistry | None = None
     sleep: Callable[[float], None] = field(default=time.sleep)
     chance: Callable[[], float] = field(default=random.random)
+    breaks_connections: bool = False
 
     def __call__(self, environ: WSGIEnvironment, params: Mapping[str, str]) -> Answer:
         """The answer to one request on the endpoint's route; ApiError for any refusal."""
@@ -76,7 +79,7 @@ class DiscardEndpoint:
         if example is not None:
             return example
         self.rate_limit(environ)
-        self.injected_fault(params["workflowInstanceId"])
+        self.injected_fault(environ, params["workflowInstanceId"])
         key = self.keyring.authenticate(environ.get("HTTP_AUTHORIZATION"))
         self.keyring.require_permissions(key, self.operation.required_permissions)
         self.validate(environ, params)
@@ -100,8 +103,11 @@ class DiscardEndpoint:
             after = retry_after_value(wait)
             raise ApiError.documented("rateLimited", retryAfter=after, headers={RETRY_AFTER: after})
 
-    def injected_fault(self, workflow_instance_id: str) -> None:
-        """A delay and maybe an error, as the faults in force ask; an injected error changes nothing."""
+    def injected_fault(self, environ: WSGIEnvironment, workflow_instance_id: str) -> None:
+        """A delay, maybe an error or a broken connection, maybe a slow body, as the faults in force ask.
+
+        An injected error or broken connection changes nothing; a slow body is noted in `environ` for the route.
+        """
         if self.faults is None:
             return
         active = self.faults.active()
@@ -110,11 +116,20 @@ class DiscardEndpoint:
         injection = inject(active, workflow_instance_id, self.faults.consume, self.chance)
         if injection is None:
             return
+        if injection.body_ms:
+            environ[SLOW_BODY_MS] = injection.body_ms
         if injection.latency_ms:
             self.sleep(injection.latency_ms / 1000)
         fault = injection.error
-        if fault is not None and fault.status is not None:
-            headers = {RETRY_AFTER: str(fault.retry_after_seconds)} if fault.status == 429 else {}
+        if fault is None:
+            return
+        if fault.kind is not None and fault.breaks_connection:
+            if not self.breaks_connections:  # a fault another server mode added to a shared store: said, not ignored
+                raise ApiError(501, cannot_break(fault.kind), details=f"fault {fault.id}")
+            raise BreakConnection(fault.kind, fault.id)
+        if fault.status is not None:
+            retry_after = fault.status in RETRY_AFTER_STATUSES
+            headers = {RETRY_AFTER: str(fault.retry_after_seconds)} if retry_after else {}
             raise ApiError(fault.status, fault_message(fault), details=f"fault {fault.id}", headers=headers)
 
     def validate(self, environ: WSGIEnvironment, params: Mapping[str, str]) -> None:

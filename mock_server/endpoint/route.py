@@ -15,6 +15,7 @@ answers what is not a POST there: a preflight's 204, a 405 naming POST.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from ..envelope import ApiError, encode, failure_body, new_trace_id
 from ..errors import unavailable, unexpected
 from ..journal import ExchangeLog
 from ..storage import StoreUnavailable
+from ..wire_faults import SLOW_BODY_MS, BreakConnection, SlowBody
 from .checks import DiscardEndpoint
 from .cors import CorsPolicy
 
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 _JSON = ("Content-Type", "application/json")
+
+log = logging.getLogger("discard_mock")
 
 
 class EndpointRoute:
@@ -66,6 +70,9 @@ class EndpointRoute:
         try:
             answer = self.endpoint(environ, match.groupdict())
             status, body, extra = answer.status, {**answer.body, "traceId": trace_id}, answer.headers
+        except BreakConnection as broken:  # the server breaks the connection: there is no answer to record
+            log.info("%s %s connection broken: %s %s", self.method, path, broken, trace_id)
+            raise
         except Exception as exc:
             error = _as_api_error(exc, trace_id)
             status, body, extra = error.status, failure_body(error, trace_id), error.headers
@@ -75,6 +82,9 @@ class EndpointRoute:
             headers.extend(self.cors.headers(environ))
         self.exchanges(environ, path, status, headers, payload, started, trace_id)
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}", headers)
+        slow_ms = environ.get(SLOW_BODY_MS)
+        if slow_ms:
+            return SlowBody(payload, slow_ms / 1000, self.endpoint.sleep)
         return [payload]
 
 

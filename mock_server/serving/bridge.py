@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..envelope import error_body, new_trace_id
+from ..wire_faults import SlowBody
 from .limits import ServeLimits
 
 log = logging.getLogger("discard_mock")
@@ -131,6 +132,12 @@ class RsgiBridge:
             status, headers, payload = self._call(environ)
         else:
             status, headers, payload = await asyncio.get_running_loop().run_in_executor(self._pool, self._call, environ)
+        if isinstance(payload, SlowBody):  # a slow-body fault: the head now, the pieces paced on the loop
+            transport = protocol.response_stream(status, headers)
+            for piece in payload.pieces:
+                await asyncio.sleep(payload.pause)
+                await transport.send_bytes(piece)
+            return
         protocol.response_bytes(status, headers, payload)
 
     # The request -------------------------------------------------------------
@@ -233,14 +240,17 @@ class RsgiBridge:
         except Exception:  # granian's protocol error: the body ended before its length, or is malformed
             raise Refusal(400, "The body could not be read: it ended early or is malformed.", "body") from None
 
-    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-        """Runs the app on a pool thread; its whole answer, as granian sends it."""
+    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes | SlowBody]:
+        """Runs the app on a pool thread; its whole answer, as granian sends it (a SlowBody as it is)."""
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
             started[:] = [status, headers]
 
         result = self.app(environ, start_response)
+        if isinstance(result, SlowBody):
+            status, headers = started
+            return int(status[:3]), headers, result
         try:
             payload = b"".join(result)
         finally:

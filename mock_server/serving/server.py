@@ -121,7 +121,7 @@ class MockServer:
             # A worker that dies is replaced by a fresh fork of the supervisor while the others serve on;
             # granian stops the server instead when one dies again within 5.5 s of being replaced.
             respawn_failed_workers=True,
-            announce=_announce,
+            announce=announce,
         )
         # What start-up built (a million seeded instances, say) lives as long as the server:
         # frozen out of the cyclic collector's sight, so no collection walks it again, in the main process
@@ -138,7 +138,7 @@ class MockServer:
         server.serve(target_loader=in_worker)  # type: ignore[arg-type]
 
 
-def _announce(address: tuple[Any, ...]) -> None:
+def announce(address: tuple[Any, ...]) -> None:
     """One line tools can wait for; with --port 0 it names the port chosen."""
     host, port = address[:2]
     shown = f"[{host}]" if ":" in host else host

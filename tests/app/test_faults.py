@@ -35,8 +35,9 @@ OTHER_PATH = discard_path(workflow_instance_id=PENDING_ACME)
     ("doc", "problem"),
     [
         ({}, "status to answer with"),
-        ({"status": 418}, "documented error status"),
-        ({"status": "500"}, "documented error status"),
+        ({"status": 399}, "error status from 400 to 599"),
+        ({"status": 600}, "error status from 400 to 599"),
+        ({"status": "500"}, "error status from 400 to 599"),
         ({"status": 500, "count": 0}, "count"),
         ({"status": 500, "count": True}, "count"),
         ({"status": 500, "probability": 0}, "probability"),
@@ -45,7 +46,7 @@ OTHER_PATH = discard_path(workflow_instance_id=PENDING_ACME)
         ({"status": 500, "latencyMs": -1}, "latencyMs"),
         ({"status": 500, "latencyMs": 60_001}, "latencyMs"),
         ({"status": 500, "workflowInstanceId": ""}, "workflowInstanceId"),
-        ({"status": 500, "retryAfterSeconds": 3}, "429 only"),
+        ({"status": 500, "retryAfterSeconds": 3}, "429 or 503 only"),
         ({"status": 429, "retryAfterSeconds": -1}, "retryAfterSeconds"),
         ({"status": 500, "colour": "red"}, "colour"),
         ([500], "JSON object"),
@@ -206,6 +207,8 @@ def test_faults_are_listed_removed_and_cleared(client: FlaskClient) -> None:
     assert second == {
         "id": second["id"],
         "status": 429,
+        "documented": True,
+        "kind": None,
         "count": 2,
         "probability": None,
         "latencyMs": 10,
@@ -221,7 +224,7 @@ def test_faults_are_listed_removed_and_cleared(client: FlaskClient) -> None:
     assert client.post(DOCS_PATH, headers=bearer()).status_code == 200
 
 
-@pytest.mark.parametrize("body", [{"status": 418}, {"status": 500, "count": -2}, {"kind": "reset"}])
+@pytest.mark.parametrize("body", [{"status": 600}, {"status": 500, "count": -2}, {"kind": "reset"}])
 def test_a_bad_fault_gets_a_400_envelope_and_adds_nothing(client: FlaskClient, body: dict[str, Any]) -> None:
     response = client.post("/__mock/faults", json=body)
     assert response.status_code == 400
@@ -252,8 +255,8 @@ def test_configured_faults_apply_from_the_start_and_can_be_cleared() -> None:
 
 
 def test_an_unusable_configured_fault_stops_the_start() -> None:
-    with pytest.raises(ConfigError, match="documented error status"):
-        create_app({"FAULTS": [{"status": 503, "probability": 0.5}]})
+    with pytest.raises(ConfigError, match="error status from 400 to 599"):
+        create_app({"FAULTS": [{"status": 600, "probability": 0.5}]})
 
 
 def test_without_control_api_and_faults_the_endpoint_has_no_gate() -> None:
