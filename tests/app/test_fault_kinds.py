@@ -98,7 +98,9 @@ def _pending(client: FlaskClient, instance_id: str = DOCS_INSTANCE) -> bool:
 
 
 @pytest.mark.parametrize("kind", BREAKING)
-def test_the_default_server_refuses_a_breaking_fault_with_a_409_naming_the_option(client: FlaskClient, kind: str) -> None:
+def test_the_default_server_refuses_a_breaking_fault_with_a_409_naming_the_option(
+    client: FlaskClient, kind: str
+) -> None:
     response = client.post("/__mock/faults", json={"kind": kind})
     assert response.status_code == 409
     body = response.get_json()
