@@ -74,6 +74,13 @@ def configs(with_prism: bool) -> list[Config]:
     rows: list[Config] = [
         MockConfig("mock", "mock, memory store (default serve)", baseline="ceiling-1"),
         MockConfig("mock-quiet", "mock, memory store, --quiet", baseline="ceiling-1", args=["--quiet"]),
+        # The server mode that can break connections (network faults): its cost against the same ceiling.
+        MockConfig(
+            "mock-gunicorn",
+            "mock, memory store, --server gunicorn",
+            baseline="ceiling-1",
+            args=["--server", "gunicorn"],
+        ),
         CeilingConfig("ceiling-1", "ceiling: bare Flask, 1 worker"),
         MockConfig("sqlite-2", "mock, SQLite store, 2 workers", workers=2, store="sqlite", baseline="ceiling-2"),
         CeilingConfig("ceiling-2", "ceiling: bare Flask, 2 workers", workers=2),

@@ -19,7 +19,7 @@ import requests
 
 from mock_server.wire_faults import MALFORMED_BYTES
 
-from ..support.helpers import EXECUTE_KEY, PENDING_STATE, bearer, path_of
+from ..support.helpers import EXECUTE_KEY, PENDING_STATE, bearer, path_of, run_cli
 from ..support.served import MockProcess
 
 SLOW_BODY_MS = 600
@@ -201,3 +201,12 @@ def test_each_status_is_readable_in_the_envelope(served_mock: MockProcess, statu
 def test_the_default_server_refuses_a_breaking_fault_naming_the_option(served_mock: MockProcess) -> None:
     status, _, body = served_mock.call("POST", "/__mock/faults", body={"kind": "connection-reset"})
     assert status == 409 and "--server gunicorn" in body["error"]["message"], body
+
+
+def test_a_port_in_use_is_one_clear_line_in_gunicorn_mode_too(gunicorn_mock: MockProcess) -> None:
+    _, port = gunicorn_mock.host_port
+    result = run_cli(["serve", "--server", "gunicorn", "--host", "127.0.0.1", "--port", str(port)], timeout=30)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"discard-mock: cannot listen on 127.0.0.1:{port}: Address already in use"), lines
