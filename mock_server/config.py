@@ -23,6 +23,7 @@ DEFAULTS: Mapping[str, Any] = {
     "RATE_LIMIT": None,  # e.g. "10/s", per API key; None: no limit
     "RATE_BURST": None,  # None: the rate's count
     "CONTROL_TOKEN": None,  # set: control calls must present it
+    "PROXY": None,  # a proxy.ProxySettings: relay to its upstream in place of the endpoint (discard-mock proxy)
     # What the endpoint reads from the world, replaceable in tests.
     "CLOCK": time.time,  # the rate limiter's wall clock
     "SLEEP": time.sleep,  # injected latency
