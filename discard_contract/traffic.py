@@ -134,6 +134,8 @@ class TrafficModel:
             if answer.status in rules.DISCARD_200.statuses:
                 return self._discarded(seen, path, number, answered_at, answer, credential)
             if answer.status in rules.REPEAT_409.statuses:
+                seen.account_group_id = seen.account_group_id or path["accountGroupId"]
+                seen.campaign_id = seen.campaign_id or path["campaignId"]
                 return self._conflict(seen, answer)
             findings = []
             if (

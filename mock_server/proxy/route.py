@@ -11,6 +11,7 @@ Judging never delays, retries or alters a request.
 
 from __future__ import annotations
 
+import logging
 import time
 import zlib
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,7 @@ from discard_contract.traffic import Finding, credential_fingerprint
 
 from ..envelope import ApiError, encode, failure_body, new_trace_id
 from ..journal import ExchangeLog, request_headers
+from ..request_parts import PATH_SAFE
 from .judge import Judge, request_problems, sl_violations, sl_violations_json
 from .upstream import Relayed, Upstream
 
@@ -34,9 +36,9 @@ if TYPE_CHECKING:
     from ..endpoint.checks import DiscardEndpoint
     from ..endpoint.cors import CorsPolicy
 
+log = logging.getLogger("discard_mock")
+
 SL_VIOLATIONS = "sl-violations"
-# The characters a path keeps as they are when it is sent on (RFC 3986 pchar and '/'); the rest re-encoded.
-PATH_SAFE = "/:@!$&'()*+,;=-._~"
 _DECODERS = {"gzip": lambda data: zlib.decompress(data, 16 + zlib.MAX_WBITS), "deflate": zlib.decompress}
 
 
@@ -90,7 +92,11 @@ class ProxyRoute:
         exchange = Exchange.of(method, path, relayed.status, relayed.headers, _decoded(relayed))
         trace_id = str((exchange.envelope or {}).get("traceId") or new_trace_id())
         credential = credential_fingerprint(environ.get("HTTP_AUTHORIZATION"))
-        findings = self.judge.exchange(exchange, params, number, credential, environ, body, trace_id)
+        try:
+            findings = self.judge.exchange(exchange, params, number, credential, environ, body, trace_id)
+        except Exception:  # a fault of the judging must never cost the client its answer
+            log.exception("the proxy could not judge %s %s (trace %s); relayed unjudged", method, path, trace_id)
+            findings = []
         status, payload = relayed.status, relayed.body
         headers = [(n, v) for n, v in relayed.headers if not self._replaced(n)]
         if findings and self.errors:

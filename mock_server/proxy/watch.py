@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import threading
 from collections import Counter, deque
 from collections.abc import Sequence
@@ -41,13 +42,19 @@ JUDGED = (
 KEPT_VIOLATIONS = 1000  # the newest, for GET /__mock/violations; the counts cover all
 
 
+_WRITING = threading.Lock()  # answers on many threads rewrite the same files
+
+
 def write_atomically(path: str, doc: Any) -> None:
-    """The file holds the old document or the new one, never half of either."""
+    """The file holds the old document or the new one, never half of either (a temporary file, renamed)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, target)
+    text = json.dumps(doc, indent=2) + "\n"
+    with _WRITING:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
 
 
 class Watch:
