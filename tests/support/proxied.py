@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from .helpers import PENDING_STATE
 from .served import MockProcess
 
 
@@ -24,3 +25,9 @@ def proxied(upstream: str, *args: str) -> Iterator[ProxyProcess]:
         yield proxy
     finally:
         proxy.stop()
+
+
+def provision(proxy: MockProcess) -> dict[str, str]:
+    status, _, ids = proxy.call("POST", "/__mock/provider-states", body={"state": PENDING_STATE, "action": "setup"})
+    assert status == 200, ids
+    return ids  # type: ignore[no-any-return]
