@@ -68,9 +68,11 @@ class ProxyRoute:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
         method = environ["REQUEST_METHOD"].upper()
-        if self.judge.answers_itself(path) or self._is_preflight(environ, method):
+        if self.judge.answers_itself(path):
             return self.app(environ, start_response)
         started = time.perf_counter()
+        if self._is_preflight(environ, method):  # 204 and the CORS headers, as `serve` answers, not relayed
+            return self._answer(environ, start_response, path, 204, [], b"", started, new_trace_id(), [])
         match = self.operation.path_pattern.fullmatch(path) if method == self.operation.method else None
         params = match.groupdict() if match else None
         body = environ["wsgi.input"].read()
@@ -117,9 +119,9 @@ class ProxyRoute:
         trace_id: str,
         findings: Sequence[Finding],
     ) -> Iterable[bytes]:
-        headers = [*headers, ("Content-Length", str(len(payload)))]
+        headers = [*headers, ("Content-Length", str(len(payload)))] if payload or status != 204 else list(headers)
         if self.cors is not None:
-            headers.extend(self.cors.headers(environ))
+            headers.extend((name, str(value)) for name, value in self.cors.headers(environ))  # Max-Age is an int
         marks = {"violations": [{"rule": f.rule.id, "why": f.why} for f in findings]} if findings else None
         self.exchanges(environ, path, status, headers, payload, started, trace_id, marks)
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}", headers)

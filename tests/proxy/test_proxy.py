@@ -153,3 +153,12 @@ def test_with_errors_a_request_that_breaks_the_spec_is_answered_by_the_proxy_and
         assert status == 401 and "Authorization" in body["error"]["message"]
         after = len(requests.get(upstream.url("/__mock/requests"), timeout=10).json()["requests"])
     assert after == before
+
+
+def test_a_cors_preflight_is_answered_by_the_proxy_as_serve_answers_it(proxy: ProxyProcess) -> None:
+    preflight = {"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization"}  # fmt: skip
+    answer = requests.options(proxy.url(discard_path()), headers=preflight, timeout=10)
+    assert answer.status_code == 204
+    assert answer.headers["Access-Control-Allow-Origin"] in ("*", "http://localhost:5173")
+    assert "POST" in answer.headers["Access-Control-Allow-Methods"]
