@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from discard_contract.rules import RULES, Rule
 from discard_contract.spec import Spec
+from discard_contract.verdicts import RuleVerdict
 
 DOCUMENTED_STATUSES = Spec.shipped().operation().documented_statuses
 
@@ -29,14 +30,6 @@ class TestOutcome:
     outcome: str  # passed, failed, skipped
     broken: tuple[Rule, ...] = ()  # the rules its failure names (a typed violation); empty: untyped failure
     reason: str = ""  # a skip's reason, or a failure's first line
-
-
-@dataclass
-class RuleVerdict:
-    rule: Rule
-    verdict: str
-    reason: str
-    tests: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -74,27 +67,6 @@ def _verdict(rule: Rule, outcomes: list[TestOutcome], facts: RunFacts) -> RuleVe
     elif unrun and not reasons:
         reasons.append("its tests were deselected (-k / -m)")
     return RuleVerdict(rule, "skipped", "; ".join(reasons) or "no test that checks it was collected", tests + unrun)
-
-
-def as_json(target: str, seed: int, rules: list[RuleVerdict], statuses: Counter[int], **run: Any) -> dict[str, Any]:
-    return {
-        "target": target,
-        "seed": seed,
-        **run,
-        "rules": [
-            {
-                "id": v.rule.id,
-                "section": v.rule.section,
-                "title": v.rule.title,
-                "inferred": v.rule.inferred,
-                "verdict": v.verdict,
-                "reason": v.reason,
-                "tests": v.tests,
-            }
-            for v in rules
-        ],
-        "statuses": {str(status): count for status, count in sorted(statuses.items())},
-    }
 
 
 def write_json(path: str, doc: dict[str, Any]) -> None:

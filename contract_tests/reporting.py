@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 
 from discard_contract.rules import Rule, rule
+from discard_contract.verdicts import RuleVerdict, as_json
 from discard_contract.violations import ContractViolation
 
 from .census import CENSUS, CENSUS_RULES
 from .credentials import active, redact_url
-from .report import RuleVerdict, RunFacts, TestOutcome, as_json, markdown, text_table, verdicts, write_json
+from .report import RunFacts, TestOutcome, markdown, text_table, verdicts, write_json
 from .session import RunState, is_contract_test, rules_of, run_line, state_of, test_id
 
 RULES_PROPERTY, BROKEN_PROPERTY, REASON_PROPERTY = "contract_rules", "contract_broken", "contract_reason"

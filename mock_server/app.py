@@ -85,7 +85,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     exchanges = journal.ExchangeLog(requests, skip_prefix=control.PREFIX)
     errors.init_app(app, path_template=operation.path_template, cors=settings["CORS"])
     journal.init_app(app, exchanges)
-    endpoint.init_app(app, discard, exchanges, cors_policy)
+    if settings["PROXY"] is None:
+        endpoint.init_app(app, discard, exchanges, cors_policy)
+    else:  # the same app, relaying to an upstream in place of the endpoint
+        from . import proxy
+
+        proxy.init_app(app, settings["PROXY"], discard, exchanges, cors_policy, control_api=settings["CONTROL_API"])
     if settings["CONTROL_API"]:
         control.init_app(app, token=settings["CONTROL_TOKEN"])
     if cors_policy is not None:

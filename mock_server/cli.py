@@ -17,11 +17,12 @@ from .app import create_app
 from .config import ConfigError
 from .context import EXTENSION_KEY
 from .control import PREFIX as CONTROL_PREFIX
-from .flag_values import at_least, probability, seconds
+from .flag_values import at_least, probability
+from .proxy.cli import add_proxy_parser, proxy_settings
 from .redaction import Redactor
 from .seed import DataFileError
 from .serving.bridge import AnswerHeaders
-from .serving.limits import ServeLimits
+from .serving.limits import LIMIT_FLAGS, ServeLimits
 from .serving.log_writer import BatchedStreamHandler, LineFormatter
 from .storage import ENGINES, MEMORY, REDIS_SCHEMES, StoreOpenError
 from .wire_faults import SOCKET_SERVER
@@ -40,27 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
-    serve.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default %(default)s)")
-    serve.add_argument(
-        "--port",
-        type=at_least(0, MAX_PORT),
-        default=DEFAULT_PORT,
-        help="port to listen on, 1 to 65535; 0 picks a free one (default %(default)s)",
-    )
+    add_shared_options(serve)
     serve.add_argument("--data", metavar="FILE", help="JSON data file with API keys and instances (default: shipped)")
-    serve.add_argument("--no-control", action="store_true", help="leave out the /__mock control API (answers 404)")
-    serve.add_argument("--no-cors", action="store_true", help="turn CORS off (preflights get 405)")
-    serve.add_argument(
-        "--journal-size", type=at_least(1), default=1000, help="requests the journal keeps (default %(default)s)"
-    )
-    serve.add_argument(
-        "--journal-bytes",
-        type=at_least(64 * 1024),
-        default=8 * 1024 * 1024,
-        metavar="BYTES",
-        help="and the bytes it may hold: the oldest requests fall off past either bound, and one request's "
-        "record is cut short past 16 KiB (default %(default)s)",
-    )
     serve.add_argument(
         "--max-instances",
         type=at_least(1),
@@ -69,7 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="instances the control API and provider states may create until a reset, counted by the store "
         "(every worker draws from one count, and a restart keeps it); past it they answer 507 (default %(default)s)",
     )
-    serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.add_argument(
         "--store",
         default=MEMORY,
@@ -84,30 +65,57 @@ def build_parser() -> argparse.ArgumentParser:
         help="start of every key of a Redis store, so several mocks can share one Redis (default 'discard-mock:')",
     )
     serve.add_argument(
+        "--workers",
+        type=at_least(1),
+        default=1,
+        help="worker processes; more than 1 needs a shared store, sqlite:PATH or Redis (default %(default)s)",
+    )
+    add_proxy_parser(commands, add_shared_options)
+    return parser
+
+
+def add_shared_options(parser: argparse.ArgumentParser) -> None:
+    """What `serve` and `proxy` both take: where to listen, the control API, CORS, journal, limits and faults."""
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default %(default)s)")
+    parser.add_argument(
+        "--port",
+        type=at_least(0, MAX_PORT),
+        default=DEFAULT_PORT,
+        help="port to listen on, 1 to 65535; 0 picks a free one (default %(default)s)",
+    )
+    parser.add_argument(
         "--server",
         choices=(DEFAULT_SERVER, SOCKET_SERVER),
         default=DEFAULT_SERVER,
         help=f"the HTTP server: {DEFAULT_SERVER} (fast, guarded against slow clients) or {SOCKET_SERVER} (hands the "
         "app its sockets, so faults can reset, empty or garble a connection; slower) (default %(default)s)",
     )
-    serve.add_argument(
-        "--workers",
-        type=at_least(1),
-        default=1,
-        help="worker processes; more than 1 needs a shared store, sqlite:PATH or Redis (default %(default)s)",
+    parser.add_argument("--no-control", action="store_true", help="leave out the /__mock control API (answers 404)")
+    parser.add_argument("--no-cors", action="store_true", help="turn CORS off (preflights get 405)")
+    parser.add_argument(
+        "--journal-size", type=at_least(1), default=1000, help="requests the journal keeps (default %(default)s)"
     )
-    serve.add_argument(
+    parser.add_argument(
+        "--journal-bytes",
+        type=at_least(64 * 1024),
+        default=8 * 1024 * 1024,
+        metavar="BYTES",
+        help="and the bytes it may hold: the oldest requests fall off past either bound, and one request's "
+        "record is cut short past 16 KiB (default %(default)s)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    parser.add_argument(
         "--control-token",
         default=os.environ.get(CONTROL_TOKEN_ENV) or None,
         metavar="TOKEN",
         help="control calls must send 'Authorization: Bearer TOKEN' or 'X-Mock-Control-Token: TOKEN'; "
         f"set it whenever the mock is reachable beyond loopback (default: ${CONTROL_TOKEN_ENV}, else none)",
     )
-    limits = serve.add_argument_group(
+    limits = parser.add_argument_group(
         "request limits (over them: the error envelope with 408, 413, 414 or 431; see README.md)"
     )
     defaults = ServeLimits()
-    for field, (parse, metavar, meaning) in SERVE_LIMIT_FLAGS.items():
+    for field, (parse, metavar, meaning) in LIMIT_FLAGS.items():
         limits.add_argument(
             "--" + field.replace("_", "-"),
             type=parse,
@@ -115,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
             metavar=metavar,
             help=f"{meaning} (default %(default)s)",
         )
-    faults = serve.add_argument_group("faults and limits (on the discard endpoint only)")
+    faults = parser.add_argument_group("faults and limits (on the discard endpoint only)")
     faults.add_argument("--latency", type=at_least(0), default=0, metavar="MS", help="delay every request by MS")
     faults.add_argument(
         "--error-rate", type=probability, metavar="P", help="answer this share of requests (0-1) with an error"
@@ -132,7 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="per API key (else per client address), e.g. 10/s, 600/min; over it: 429 with Retry-After (default off)",
     )
     faults.add_argument("--rate-burst", type=at_least(1), metavar="N", help="bucket size (default: the N of N/UNIT)")
-    return parser
 
 
 def _version() -> str:
@@ -142,27 +149,19 @@ def _version() -> str:
         return "(not installed)"
 
 
-# ServeLimits field -> (parser, metavar, what it bounds); each is the flag --FIELD-NAME.
-SERVE_LIMIT_FLAGS: dict[str, tuple[Callable[[str], Any], str, str]] = {
-    "max_request_line": (at_least(256), "BYTES", "longest request target, path and query"),
-    "max_header_field": (at_least(256), "BYTES", "longest header field, name and value"),
-    "max_header_bytes": (at_least(1024), "BYTES", "all header fields of a request together"),
-    "max_body_bytes": (at_least(1024), "BYTES", "largest request body"),
-    "header_timeout": (
-        seconds,
-        "SECONDS",
-        "time a client has to send a request's head; then its connection is closed",
-    ),
-    "body_timeout": (
-        seconds,
-        "SECONDS",
-        "time a client has to send a request's body once its head has arrived; then 408",
-    ),
-}
-
-
 def _serve_limits(args: argparse.Namespace) -> ServeLimits:
-    return ServeLimits(**{field: getattr(args, field) for field in SERVE_LIMIT_FLAGS})
+    return ServeLimits(**{field: getattr(args, field) for field in LIMIT_FLAGS})
+
+
+def _store_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """`serve`'s own settings: the data and where it lives."""
+    return {
+        "DATA_FILE": args.data,
+        "MAX_INSTANCES": args.max_instances,
+        "STORE": args.store,
+        "REDIS_PREFIX": args.redis_prefix,
+        "WORKERS": args.workers,
+    }
 
 
 def _flag_faults(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -225,9 +224,10 @@ def _cors_headers(app: Flask) -> AnswerHeaders | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.redis_prefix is not None and not args.store.startswith(REDIS_SCHEMES):
+    proxying = args.command == "proxy"
+    if not proxying and args.redis_prefix is not None and not args.store.startswith(REDIS_SCHEMES):
         parser.error("--redis-prefix goes with a Redis --store (redis://HOST:PORT/DB)")
-    if args.workers > 1 and args.store == MEMORY:
+    if not proxying and args.workers > 1 and args.store == MEMORY:
         print(
             f"discard-mock: --workers {args.workers} needs a shared store. With --store {args.store} each worker "
             "process would keep its own copy of the instances, so a discard answered by one worker would not "
@@ -245,20 +245,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = create_app(
             {
-                "DATA_FILE": args.data,
                 "CONTROL_API": not args.no_control,
                 "CORS": not args.no_cors,
                 "JOURNAL_SIZE": args.journal_size,
                 "JOURNAL_BYTES": args.journal_bytes,
-                "MAX_INSTANCES": args.max_instances,
-                "STORE": args.store,
-                "REDIS_PREFIX": args.redis_prefix,
-                "WORKERS": args.workers,
                 "FAULTS": _flag_faults(args),
                 "RATE_LIMIT": args.rate_limit,
                 "RATE_BURST": args.rate_burst,
                 "CONTROL_TOKEN": args.control_token,
                 "BREAKS_CONNECTIONS": args.server == SOCKET_SERVER,
+                **(proxy_settings(args) if proxying else _store_settings(args)),
             }
         )
     except (DataFileError, StoreOpenError, ConfigError) as exc:
@@ -272,19 +268,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     from .serving.server import MockServer, PortUnavailable  # granian is only needed to serve
 
+    workers = 1 if proxying else args.workers  # a proxy's learned model lives in its one process
     try:
         if args.server == SOCKET_SERVER:
             from .serving.socket_server import SocketServer
 
-            SocketServer(app, args.host, args.port, workers=args.workers, limits=_serve_limits(args)).run()
+            SocketServer(app, args.host, args.port, workers=workers, limits=_serve_limits(args)).run()
             return 0
         MockServer(
             app,
             args.host,
             args.port,
-            workers=args.workers,
+            workers=workers,
             limits=_serve_limits(args),
-            runs_inline=_runs_inline(app, args.store),
+            runs_inline=None if proxying else _runs_inline(app, args.store),  # a relay waits on the upstream
             answer_headers=_cors_headers(app),
         ).run()
     except PortUnavailable as exc:

@@ -26,6 +26,7 @@ DEFAULTS: Mapping[str, Any] = {
     # The server carries out faults that break connections (serve --server gunicorn hands the app its socket);
     # without it, such faults are refused when added.
     "BREAKS_CONNECTIONS": False,
+    "PROXY": None,  # a proxy.ProxySettings: relay to its upstream in place of the endpoint (discard-mock proxy)
     # What the endpoint reads from the world, replaceable in tests.
     "CLOCK": time.time,  # the rate limiter's wall clock
     "SLEEP": time.sleep,  # injected latency

@@ -186,8 +186,10 @@ class ExchangeLog:
         body: bytes,
         started: float,
         trace_id: str,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        """`path` as decoded from the environ; `started`, the request's time.perf_counter() reading."""
+        """`path` as decoded from the environ; `started`, the request's time.perf_counter() reading;
+        `extra`, more fields for the entry (a proxy's violations)."""
         elapsed_ms = (time.perf_counter() - started) * 1000
         method = environ["REQUEST_METHOD"].upper()
         if not path.startswith(self.skip_prefix):
@@ -203,6 +205,7 @@ class ExchangeLog:
                     # The answer too, so the journal shows whole exchanges (the console's detail view).
                     "responseHeaders": dict(response_headers),
                     "responseBody": body,
+                    **(extra or {}),
                 }
             )
         self._log_line("%s %s %d %.1fms %s", method, path, status, elapsed_ms, trace_id)

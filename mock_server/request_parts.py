@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 MAX_CONTROL_BODY = 64 * 1024
+# What a path keeps as it is when written into a URL again (RFC 3986 pchar and '/'); the rest percent-encoded.
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, request
 from ..context import mock_context
 from ..domain import Instance
 from ..envelope import ApiError, json_response
+from ..har import har
 from ..request_parts import json_body
 from ..storage import DuplicateInstance
 
@@ -111,7 +112,13 @@ def health() -> Response:
 
 @bp.get("/requests")
 def list_requests() -> Response:
+    """The journal, newest last; `format=har` gives it as a HAR 1.2 log."""
     journal = mock_context().journal
+    form = request.args.get("format", "json")
+    if form not in ("json", "har"):
+        raise ApiError(400, f"format must be json or har; got {form!r}.", details="format")
+    if form == "har":
+        return json_response(har(journal.entries(_limit()), request.host_url.rstrip("/")))
     body: dict[str, Any] = {"capacity": journal.capacity, "requests": journal.entries(_limit())}
     workers = current_app.config.get("WORKERS", 1)
     if workers > 1:

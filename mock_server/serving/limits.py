@@ -8,7 +8,11 @@ envelope, before anything of it is kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from ..flag_values import at_least, seconds
 
 KIB = 1024
 
@@ -37,3 +41,22 @@ class ServeLimits:
     def parser_buffer(self) -> int:
         """The HTTP parser's read buffer: room for the largest head the limits allow, then the parser refuses."""
         return self.max_request_line + self.max_header_bytes + 4 * KIB
+
+
+# ServeLimits field -> (parser, metavar, what it bounds); each is the `serve`/`proxy` flag --FIELD-NAME.
+LIMIT_FLAGS: dict[str, tuple[Callable[[str], Any], str, str]] = {
+    "max_request_line": (at_least(256), "BYTES", "longest request target, path and query"),
+    "max_header_field": (at_least(256), "BYTES", "longest header field, name and value"),
+    "max_header_bytes": (at_least(1024), "BYTES", "all header fields of a request together"),
+    "max_body_bytes": (at_least(1024), "BYTES", "largest request body"),
+    "header_timeout": (
+        seconds,
+        "SECONDS",
+        "time a client has to send a request's head; then its connection is closed",
+    ),
+    "body_timeout": (
+        seconds,
+        "SECONDS",
+        "time a client has to send a request's body once its head has arrived; then 408",
+    ),
+}

@@ -227,11 +227,16 @@ async function loadJournal() {
     el("td", { text: new Date(entry.time).toLocaleTimeString() }),
     el("td", { class: "wrap" }, el("button", { type: "button", class: "link", "aria-label": `Show exchange ${entry.id}: ${entry.method} ${entry.path}`,
       onclick: () => showExchange(entry.id) }, `${entry.method} ${entry.path}${entry.query ? `?${entry.query}` : ""}`)),
-    el("td", {}, badge(entry.status)),
+    el("td", {}, badge(entry.status), ...violationMarks(entry)),
     el("td", { text: `${Number(entry.durationMs).toFixed(1)} ms` }),
     el("td", { class: "id", text: keyOf(entry) || "—" }),
     el("td", { class: "id", text: entry.traceId })));
   $("#journal tbody").replaceChildren(...rows);
+}
+
+// The rules a proxied exchange broke (discard-mock proxy marks its journal entries), one mark each.
+function violationMarks(entry) {
+  return (entry.violations || []).map((v) => el("span", { class: "badge s5", title: v.why, text: ` ${v.rule}` }));
 }
 
 function showExchange(id) {
@@ -244,6 +249,7 @@ function showExchange(id) {
   const responseLines = [`HTTP ${entry.status}   (${Number(entry.durationMs).toFixed(1)} ms, traceId ${entry.traceId})`];
   for (const [name, value] of Object.entries(entry.responseHeaders || {})) responseLines.push(`${name}: ${value}`);
   responseLines.push("", pretty(entry.responseBody));
+  for (const v of entry.violations || []) responseLines.push("", `VIOLATION [${v.rule}]: ${v.why}`);
   $("#ex-request").textContent = requestLines.join("\n");
   $("#ex-response").textContent = responseLines.join("\n");
   $("#curl").textContent = curlLine(entry);
