@@ -121,7 +121,9 @@ def stopped_exit_code(container: Container, grace_seconds: int) -> str:
 
 def test_sigterm_stops_the_mock_cleanly_and_a_process_that_ignores_it_is_told_apart(mock_image: str) -> None:
     stopping = Container(mock_image, "--quiet")
-    deaf = Container(mock_image, "-c", "trap '' TERM; echo ready; while :; do sleep 1; done", options=["--entrypoint=sh"])
+    deaf = Container(
+        mock_image, "-c", "trap '' TERM; echo ready; while :; do sleep 1; done", options=["--entrypoint=sh"]
+    )
     try:
         wait_for_log(stopping, "discard-mock listening")
         wait_for_log(deaf, "ready")

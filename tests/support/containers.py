@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -113,6 +113,23 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def wait_answering(base_url: str, logs: Callable[[], str], path: str = "/__mock/health") -> None:
+    """Until a server answers HTTP on `path` (any status), or a failure showing `logs()`."""
+    host, port = base_url.removeprefix("http://").rsplit(":", 1)
+    give_up = time.monotonic() + 60
+    while time.monotonic() < give_up:
+        connection = http.client.HTTPConnection(host, int(port), timeout=2)
+        try:
+            connection.request("GET", path)
+            connection.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            connection.close()
+    pytest.fail(f"nothing answered on {base_url}{path}:\n{logs()}")
+
+
 class Container:
     """A detached container of the image with its port 4010 published on a loopback port Podman picks."""
 
@@ -122,21 +139,8 @@ class Container:
         published = podman("port", self.name, "4010/tcp").stdout.strip().splitlines()[0]
         self.base_url = "http://" + published
 
-    def wait_answering(self, path: str = "/__mock/health", deadline_seconds: float = 60.0) -> None:
-        """Until the server answers HTTP on `path` (any status), or a failure with its log."""
-        host, port = self.base_url.removeprefix("http://").rsplit(":", 1)
-        give_up = time.monotonic() + deadline_seconds
-        while time.monotonic() < give_up:
-            connection = http.client.HTTPConnection(host, int(port), timeout=2)
-            try:
-                connection.request("GET", path)
-                connection.getresponse().read()
-                return
-            except OSError:
-                time.sleep(0.2)
-            finally:
-                connection.close()
-        pytest.fail(f"the container never answered on {self.base_url}{path}:\n{self.logs()}")
+    def wait_answering(self) -> None:
+        wait_answering(self.base_url, self.logs)
 
     def logs(self) -> str:
         done = podman("logs", self.name, check=False)
