@@ -1,13 +1,11 @@
 # The mock and its contract suite in one image.
 #   docker run -p 4010:4010 IMAGE                       the mock on port 4010 (any `discard-mock serve` option after IMAGE)
 #   docker run IMAGE contract --base-url URL ...        the contract suite: the CI gate as one step
-# Build with dependencies from the package index:   docker build -t discard-mock .
-# or offline from wheels built on the host:         pip wheel -r <(dependencies) setuptools -w wheels/
-#                                                    docker build --build-arg WHEELS=local -t discard-mock .
+# Build:   docker build -t discard-mock .   (dependencies from the package index, or, when wheels/ holds
+# wheels, from those alone: container/wheels.sh builds them on a host that reaches the index)
 # Layers change in this order, least often first: Debian's packages, the dependencies (only when their
 # list in pyproject.toml changes), the project's own files (every commit: a layer of a few hundred KB).
 ARG BASE=debian:bookworm-slim
-ARG WHEELS=index
 
 # Debian's Python 3.11 and tini (PID 1: forwards SIGTERM, reaps the suite's subprocesses). Shared by every stage.
 FROM ${BASE} AS python
@@ -28,13 +26,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 
-# Where packages come from: the index (WHEELS=index), or wheels/ in the build context (WHEELS=local).
-FROM installer AS wheels-index
-FROM installer AS wheels-local
+# Where packages come from: wheels/ alone when it holds wheels (pip.conf, build stages only), else the index.
+FROM installer AS dependencies
 COPY wheels/ /wheels/
-ENV PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheels
-
-FROM wheels-${WHEELS} AS dependencies
+RUN if ls /wheels/*.whl >/dev/null 2>&1; then printf '[global]\nno-index = true\nfind-links = /wheels\n' >/etc/pip.conf; fi
 COPY --from=requirements /requirements.txt /tmp/
 RUN python3 -m venv /opt/discard-mock && /opt/discard-mock/bin/pip install -r /tmp/requirements.txt
 

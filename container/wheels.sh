@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds wheels/ on this host for an offline image build (docker build --build-arg WHEELS=local):
+# Builds wheels/ on this host for an offline image build (the Dockerfile installs from wheels/ when it holds any):
 # the runtime dependencies of pyproject.toml, setuptools to build the project, and what only the
 # image's Python needs (Debian bookworm's 3.11.2: redis-py asks for async-timeout below 3.11.3).
 #   container/wheels.sh [PYTHON]      (default python3; a Python 3.11 with pip)

@@ -23,7 +23,7 @@ def mock_image(shared_dir: Path) -> str:
     """The repository's Dockerfile, built offline from host-made wheels on the local Debian base."""
     require_podman()
     wheelhouse()
-    build = ("--build-arg", f"BASE={BASE_IMAGE}", "--build-arg", "WHEELS=local", "--tag", MOCK_IMAGE, str(ROOT))
+    build = ("--build-arg", f"BASE={BASE_IMAGE}", "--tag", MOCK_IMAGE, str(ROOT))
     built_once(shared_dir, "mock-image", build)
     return MOCK_IMAGE
 
