@@ -129,6 +129,18 @@ def test_creating_an_instance_and_adding_a_fault_in_the_console_change_the_api(c
     console.locator("#faults tbody tr", has_text="No faults").wait_for(timeout=WAIT_MS)
     assert control(mock, "GET", "/__mock/faults")[1]["faults"] == []
 
+    console.fill("#fa-status", "")
+    console.select_option("#fa-kind", "slow-body")
+    console.fill("#fa-latency", "200")
+    console.click("#fault button[type=submit]")
+    console.locator("#faults tbody tr", has_text="slow-body").wait_for(timeout=WAIT_MS)
+    [fault] = control(mock, "GET", "/__mock/faults")[1]["faults"]
+    assert (fault["kind"], fault["latencyMs"], fault["status"]) == ("slow-body", 200, None)
+    console.select_option("#fa-kind", "empty-response")  # the default server cannot break a connection: it says so
+    console.click("#fault button[type=submit]")
+    console.wait_for_function("document.getElementById('fault-result').textContent.includes('--server gunicorn')")
+    assert control(mock, "DELETE", "/__mock/faults")[0] == 200
+
 
 def test_a_discard_sent_from_the_console_uses_the_chosen_key(console: Any, mock: MockProcess) -> None:
     _, listed = control(mock, "GET", "/__mock/instances?hasPendingApproval=true")

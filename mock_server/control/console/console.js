@@ -266,7 +266,7 @@ async function loadFaults() {
   const rows = faults.map((fault) => el("tr", {},
     el("td", {}, el("button", { type: "button", class: "secondary small", "aria-label": `Remove fault ${fault.id}`,
       onclick: () => removeFault(fault.id) }, "Remove")),
-    el("td", {}, fault.status ? badge(fault.status) : "—"),
+    el("td", {}, ...(fault.status ? [badge(fault.status)] : []), fault.kind ? ` ${fault.kind}` : fault.status ? "" : "—"),
     el("td", { text: fault.latencyMs ? `${fault.latencyMs} ms` : "—" }),
     el("td", { text: fault.count !== null ? `${fault.count} left` : fault.probability !== null ? `${fault.probability * 100}%` : "all" }),
     el("td", { class: "id", title: fault.workflowInstanceId || "", text: fault.workflowInstanceId ? short(fault.workflowInstanceId) : "any" }),
@@ -281,6 +281,7 @@ async function addFault(event) {
   const doc = {};
   const number = (field) => (field.value.trim() === "" ? null : Number(field.value));
   if (number(form.status) !== null) doc.status = number(form.status);
+  if (form.kind.value) doc.kind = form.kind.value;
   if (number(form.latencyMs)) doc.latencyMs = number(form.latencyMs);
   if (form.mode.value === "count") doc.count = number(form.count);
   if (form.mode.value === "probability") doc.probability = number(form.probability);
