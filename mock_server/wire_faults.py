@@ -27,6 +27,8 @@ MALFORMED_BYTES = b"\x00\xffNOT HTTP: discard-mock malformed-response fault\r\n\
 SLOW_BODY_PIECES = 10
 # The `serve --server` choice whose server hands the app its socket, so faults can break connections.
 SOCKET_SERVER = "gunicorn"
+# The status a request that got no answer is journaled with (HAR and browsers say 0 too).
+NO_ANSWER = 0
 # Where the endpoint tells the route that the answer's body is to take this many milliseconds.
 SLOW_BODY_MS = "discard_mock.slow_body_ms"
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
@@ -39,6 +41,10 @@ class BreakConnection(Exception):
         super().__init__(f"{kind} (fault {fault_id})")
         self.kind = kind
         self.fault_id = fault_id
+
+    def journal_fields(self) -> dict[str, Any]:
+        """What the journal shows of a request that got no answer (its status is 0, as HAR has it)."""
+        return {"brokenConnection": {"kind": self.kind, "fault": self.fault_id}}
 
 
 class ServerCannotBreak(FaultError):

@@ -15,7 +15,6 @@ answers what is not a POST there: a preflight's 204, a 405 naming POST.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -26,7 +25,7 @@ from ..envelope import ApiError, encode, failure_body, new_trace_id
 from ..errors import unavailable, unexpected
 from ..journal import ExchangeLog
 from ..storage import StoreUnavailable
-from ..wire_faults import SLOW_BODY_MS, BreakConnection, SlowBody
+from ..wire_faults import NO_ANSWER, SLOW_BODY_MS, BreakConnection, SlowBody
 from .checks import DiscardEndpoint
 from .cors import CorsPolicy
 
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 
 _JSON = ("Content-Type", "application/json")
 
-log = logging.getLogger("discard_mock")
 
 
 class EndpointRoute:
@@ -70,8 +68,8 @@ class EndpointRoute:
         try:
             answer = self.endpoint(environ, match.groupdict())
             status, body, extra = answer.status, {**answer.body, "traceId": trace_id}, answer.headers
-        except BreakConnection as broken:  # the server breaks the connection: there is no answer to record
-            log.info("%s %s connection broken: %s %s", self.method, path, broken, trace_id)
+        except BreakConnection as broken:  # the server breaks the connection: journaled as a request without answer
+            self.exchanges(environ, path, NO_ANSWER, [], b"", started, trace_id, broken.journal_fields())
             raise
         except Exception as exc:
             error = _as_api_error(exc, trace_id)

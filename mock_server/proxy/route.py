@@ -27,7 +27,7 @@ from discard_contract.traffic import Finding, credential_fingerprint
 from ..envelope import ApiError, encode, failure_body, new_trace_id
 from ..journal import ExchangeLog, request_headers
 from ..request_parts import PATH_SAFE
-from ..wire_faults import SLOW_BODY_MS, SlowBody
+from ..wire_faults import NO_ANSWER, SLOW_BODY_MS, BreakConnection, SlowBody
 from .judge import Judge, request_problems, sl_violations, sl_violations_json
 from .upstream import Relayed, Upstream
 
@@ -85,6 +85,9 @@ class ProxyRoute:
                 self._refuse_invalid(environ, params, body)
                 number = self.judge.model.sent(params)
             relayed = self.upstream.send(method, _target(environ), request_headers(environ), body)
+        except BreakConnection as broken:  # a fault breaks the connection in front of the upstream
+            self.exchanges(environ, path, NO_ANSWER, [], b"", started, new_trace_id(), broken.journal_fields())
+            raise
         except ApiError as own:
             if number is not None and params is not None:
                 self.judge.model.abandoned(params)

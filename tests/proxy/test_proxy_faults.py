@@ -48,6 +48,8 @@ def test_a_reset_through_the_proxy_breaks_the_connection_and_the_upstream_never_
     with pytest.raises(requests.ConnectionError):
         requests.post(gunicorn_proxy.url(path), headers=bearer(), timeout=10)
     assert journal_size(upstream) == before
+    journaled = requests.get(gunicorn_proxy.url("/__mock/requests"), timeout=10).json()["requests"]
+    assert [e["status"] for e in journaled if e["path"] == path] == [0], "journaled as a request without answer"
     assert requests.post(gunicorn_proxy.url(path), headers=bearer(), timeout=10).status_code == 200  # count spent
 
 

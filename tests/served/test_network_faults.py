@@ -94,7 +94,7 @@ def cause_chain(error: BaseException) -> list[BaseException]:
 def test_requests_gets_a_connection_error_and_the_instance_is_untouched(
     gunicorn_mock: MockProcess, kind: str, seen: type[Exception]
 ) -> None:
-    path, _ = faulted_instance(gunicorn_mock, kind=kind)
+    path, fault = faulted_instance(gunicorn_mock, kind=kind)
     with pytest.raises(requests.ConnectionError) as failed:
         requests.post(gunicorn_mock.url(path), headers=bearer(), timeout=10)
     causes = cause_chain(failed.value)
@@ -102,6 +102,9 @@ def test_requests_gets_a_connection_error_and_the_instance_is_untouched(
     if kind != "empty-response":  # a reset or a parse error, not a connection closed before a status line
         assert not any(isinstance(cause, http.client.RemoteDisconnected) for cause in causes), causes
     assert still_pending(gunicorn_mock, path)
+    journaled = requests.get(gunicorn_mock.url("/__mock/requests"), params={"path": path}, timeout=10).json()
+    [entry] = [e for e in journaled["requests"] if e["path"] == path and e["method"] == "POST"]
+    assert entry["status"] == 0 and entry["brokenConnection"] == {"kind": kind, "fault": fault["id"]}, entry
 
 
 def test_a_reset_is_an_rst_with_zero_bytes(gunicorn_mock: MockProcess) -> None:
