@@ -23,6 +23,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mock_server.serving.server import SERVER_LOOP
+
 from .ceiling import BODY
 from .procs import ROOT, ServerProcess, free_port
 from .servers import SPEC, Config
@@ -95,7 +97,7 @@ class MockoonConfig(Config):
 class RawGranianConfig(Config):
     def server(self, data: Path, scratch: Path) -> ServerProcess:
         port = free_port()
-        argv = [str(GRANIAN_BIN), "--interface", "rsgi", "--http", "1", "--loop", "asyncio", "--no-ws"]
+        argv = [str(GRANIAN_BIN), "--interface", "rsgi", "--http", "1", "--loop", SERVER_LOOP.value, "--no-ws"]
         argv += ["--workers", "1", "--host", "127.0.0.1", "--port", str(port), "--log-level", "error"]
         return ServerProcess(self.label, [*argv, "bench.raw_granian:app"], None, url=f"http://127.0.0.1:{port}")
 
