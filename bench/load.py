@@ -25,6 +25,10 @@ RESULT_PREFIX = "BENCH-RESULT "
 # One cycle of the mix: 6 fresh discards (200), 2 repeats (409), 1 unknown ID (404), 1 without a key (401).
 PATTERN = "frfufrfnff"
 MIX_DESCRIPTION = "60% discards of fresh pending instances, 20% repeats, 10% unknown IDs, 10% without a key"
+# The peers' mix: every request a discard of an ID never asked for before (a fresh pending instance
+# for the mock, whose answer is a 200 and a write; any ID for a stateless peer, answered with its 200).
+RANDOM_ID_PATTERN = "f"
+RANDOM_ID_DESCRIPTION = "every request a discard of an instance ID never asked for before"
 
 
 @dataclass
@@ -90,8 +94,12 @@ class LoadGenerator:
         seconds: float,
         rate: float | None = None,
         threads: int = 1,
+        pattern: str = PATTERN,
     ) -> LoadResult:
-        """`count` fresh indexes from `first` are this run's to discard; `rate` paces it (requests/s)."""
+        """`count` fresh indexes from `first` are this run's to discard; `rate` paces it (requests/s).
+
+        `pattern`: the mix, one letter a request (see PATTERN); RANDOM_ID_PATTERN for the peers.
+        """
         args = [
             str(first),
             str(count),
@@ -101,7 +109,7 @@ class LoadGenerator:
             layout.campaign_prefix,
             str(layout.campaigns),
             layout.unknown_prefix,
-            PATTERN,
+            pattern,
             str(threads),
         ]
         if self.wrk:

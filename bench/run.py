@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import fleet, hostile, machine, report, scale, servers, suite, throughput
+from . import fleet, hostile, machine, report, scale, servers, suite, throughput, versus
 from .datafile import data_file
 from .load import LoadGenerator, ensure_wrk
 from .procs import install_cleanup
@@ -28,7 +28,7 @@ from .procs import install_cleanup
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "latest.md"  # the full run's table, committed and quoted in the README
 PARTIAL_OUT = HERE / "results" / "partial.md"  # --quick or --only runs: never over the full run's table
-SECTIONS = ("throughput", "hostile", "scale", "suite", "stores")
+SECTIONS = ("throughput", "peers", "hostile", "scale", "suite", "stores")
 HOSTILE_RATE = 1000.0  # requests/s for the slow-connection runs when throughput was not measured first
 # Enough fresh pending instances for every run of a server at about 20,000 requests/s (8 s runs, 5 runs each).
 THROUGHPUT_INSTANCES = 600_000
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="discard-bench-"))
     measured_throughput = points = measured_suite = measured_hostile = None
     measured_stores = None
+    measured_peers = None
     try:
         if "throughput" in sections:
             path, layout = data_file(THROUGHPUT_INSTANCES)
@@ -109,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
                 settings.rounds, settings.seconds, settings.warmup, paced_seconds=settings.paced_seconds
             )
             measured_throughput = throughput.measure(servers.configs(with_prism), load, path, layout, scratch, plan)
+        if "peers" in sections:
+            path, layout = data_file(THROUGHPUT_INSTANCES)
+            with_prism = servers.prism_available() and not args.no_prism
+            measured_peers = versus.measure(load, path, layout, scratch, settings.rounds, settings.seconds, with_prism)
         if "hostile" in sections:
             path, layout = data_file(HOSTILE_INSTANCES)
             mock = measured_throughput.measured.get("mock") if measured_throughput else None
@@ -138,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         suite=measured_suite,
         hostile=measured_hostile,
     )
+    if measured_peers is not None:
+        text += "\n" + "\n".join(versus.render(measured_peers))
     if measured_stores is not None:
         text += "\n" + "\n".join(fleet.table(measured_stores)) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .datafile import Layout
-from .load import LoadGenerator, LoadResult
+from .load import PATTERN, LoadGenerator, LoadResult
 from .procs import ServerProcess, cpu_seconds
 from .servers import Config
 
@@ -33,6 +33,11 @@ class Measured:
     def best(self) -> LoadResult:
         """The run with the most requests/s: the one the shared machine disturbed least."""
         return max(self.runs, key=lambda run: run.rps)
+
+    @property
+    def worst(self) -> LoadResult:
+        """The run with the fewest requests/s: what a peer comparison holds against the peer's best."""
+        return min(self.runs, key=lambda run: run.rps)
 
     def share_of(self, other: Measured) -> float:
         """This server's requests/s over `other`'s: the median over rounds of runs made back to back.
@@ -75,6 +80,8 @@ class Plan:
     warmup: float
     connections: int = 16
     paced_seconds: float = 5.0
+    pattern: str = PATTERN  # the mix (bench/load.py)
+    paced: bool = True  # the default mock and its ceiling at half the mock's peak, after the rounds
 
 
 class Cursor:
@@ -109,11 +116,27 @@ def measure(
                 server = servers[config.key]
                 if round_index == 0 and plan.warmup > 0:
                     first, count = cursors[config.key].take()
-                    load.run(server.url, layout, first, count, connections=plan.connections, seconds=plan.warmup)
+                    load.run(
+                        server.url,
+                        layout,
+                        first,
+                        count,
+                        connections=plan.connections,
+                        seconds=plan.warmup,
+                        pattern=plan.pattern,
+                    )
                 first, count = cursors[config.key].take()
                 pids = server.pids()
                 cpu_before = cpu_seconds(pids)
-                result = load.run(server.url, layout, first, count, connections=plan.connections, seconds=plan.seconds)
+                result = load.run(
+                    server.url,
+                    layout,
+                    first,
+                    count,
+                    connections=plan.connections,
+                    seconds=plan.seconds,
+                    pattern=plan.pattern,
+                )
                 cpu = cpu_seconds(pids) - cpu_before
                 measured[config.key].runs.append(result)
                 if result.requests:
@@ -122,7 +145,7 @@ def measure(
                     f"round {round_index + 1}/{plan.rounds} {config.label}: {result.rps:.0f} req/s, "
                     f"p99 {result.p99_ms:.1f} ms ({result.status_summary()})"
                 )
-        paced = _paced_runs(configs, measured, servers, cursors, load, layout, plan)
+        paced = _paced_runs(configs, measured, servers, cursors, load, layout, plan) if plan.paced else []
     finally:
         for server in servers.values():
             server.stop()

@@ -89,7 +89,10 @@ class DiscardEndpoint:
 
     def chosen_example(self, environ: WSGIEnvironment) -> Answer | None:
         # Without a query string there is nothing to parse; with one, Werkzeug parses it as Flask would.
-        query = Request(environ).args if environ.get("QUERY_STRING") else _NO_QUERY
+        query_string = environ.get("QUERY_STRING")
+        if not query_string and "HTTP_PREFER" not in environ:
+            return None  # nothing could choose an example: the usual request, on its way at once
+        query = Request(environ).args if query_string else _NO_QUERY
         preference = read_preference(environ.get("HTTP_PREFER"), query)
         if preference is None:
             return None

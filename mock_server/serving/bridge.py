@@ -116,7 +116,11 @@ class RsgiBridge:
             return
         try:
             environ = self._environ(scope)
-            body = await self._read_body(scope, protocol)
+            # Most requests (every discard) have no body: no coroutine, no timer, for nothing to read.
+            if "content-length" in scope.headers or "transfer-encoding" in scope.headers:
+                body = await self._read_body(scope, protocol)
+            else:
+                body = b""
         except Refusal as refusal:
             log.info("%s %s %d (refused by the server: %s)", scope.method, _printable(scope.path), refusal.status,
                      refusal.details)  # fmt: skip
@@ -170,11 +174,10 @@ class RsgiBridge:
             total += size
             count += 1
             names.add(name)
-            key = name.upper().replace("-", "_")
+            key = _ENVIRON_KEYS.get(name) or _environ_key(name)
             if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
                 environ[key] = value
                 continue
-            key = "HTTP_" + key
             if key in environ:  # a repeated field: one value, comma-joined (RFC 9110 5.3)
                 environ[key] = environ[key] + "," + value
             else:
@@ -259,6 +262,21 @@ class RsgiBridge:
                 close()
         status, headers = started
         return int(status[:3]), headers, payload
+
+
+# A header field's WSGI environ key by its name, for the names clients send (bounded: clients choose them).
+_ENVIRON_KEYS: dict[str, str] = {}
+_REMEMBERED_NAMES = 256
+
+
+def _environ_key(name: str) -> str:
+    """`x-api-key` as WSGI names it, `HTTP_X_API_KEY` (the body's two fields without the prefix), remembered."""
+    key = name.upper().replace("-", "_")
+    if key != "CONTENT_TYPE" and key != "CONTENT_LENGTH":
+        key = "HTTP_" + key
+    if len(_ENVIRON_KEYS) < _REMEMBERED_NAMES:
+        _ENVIRON_KEYS[name] = key
+    return key
 
 
 def _head_environ(scope: Any) -> dict[str, Any]:

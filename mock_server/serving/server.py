@@ -39,6 +39,9 @@ from .bridge import AnswerHeaders, RsgiBridge
 from .lifeline import Lifeline
 from .limits import ServeLimits
 
+# uvloop: granian wakes the loop from its Rust threads for every request, and asyncio's self-pipe
+# wake-up was a fifth of a busy worker's samples; uvloop's is libuv's (bench/README.md).
+SERVER_LOOP = Loops.uvloop
 THREADS_PER_WORKER = 8  # threads running the app; waits (--latency, SQLite's lock) happen on them
 SHUTDOWN_GRACE_SECONDS = 5  # a worker still busy this long after Ctrl-C/SIGTERM is killed
 
@@ -108,7 +111,7 @@ class MockServer:
             port=self.port,
             interface=Interfaces.RSGI,
             workers=self.workers,
-            loop=Loops.asyncio,
+            loop=SERVER_LOOP,
             http=HTTPModes.http1,  # a connection opening with the h2 preface is closed at once
             websockets=False,
             backlog=2048,

@@ -40,13 +40,26 @@ class MemoryInstanceStore:
         return _instance(self._by_id.get(workflow_instance_id))
 
     def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        """`update` on the stored tuple, by field position: no Instance built until the answer needs one.
+
+        The same test and assignment as `update.matches` and `update.applied`, in this store's terms
+        (as SQLite's is one UPDATE and Redis's one script); building and replacing dataclasses was
+        a fifth of a discard's time.
+        """
+        wanted = update.workflow_instance_id
         with self._lock:
-            current = _instance(self._by_id.get(update.workflow_instance_id))
-            if current is None or not update.matches(current):
-                return current, False
-            updated = update.applied(current)
-            self._by_id[update.workflow_instance_id] = _fields(updated)
-            return updated, True
+            stored = self._by_id.get(wanted)
+            if stored is None:
+                return None, False
+            row = stored if type(stored) is tuple else _fields(stored)  # type: ignore[arg-type]
+            if row[_ID] != wanted or any(row[_POSITION[name]] != value for name, value in update.expect.items()):
+                return Instance(*row), False
+            changed = list(row)
+            for name, value in update.assign.items():
+                changed[_POSITION[name]] = value
+            written = tuple(changed)
+            self._by_id[wanted] = written
+        return Instance(*written), True
 
     def add(self, instance: Instance, limit: int | None = None) -> None:
         with self._lock:
@@ -70,6 +83,8 @@ class MemoryInstanceStore:
 
 
 _fields: Callable[[Instance], tuple[Any, ...]] = attrgetter(*(field.name for field in fields(Instance)))
+_POSITION = {field.name: index for index, field in enumerate(fields(Instance))}  # a field's place in the tuple
+_ID = _POSITION["workflow_instance_id"]
 
 
 def _instance(stored: _Stored | None) -> Instance | None:

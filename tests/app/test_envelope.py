@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from flask import Flask
 from discard_contract.spec import DISCARD_OPERATION, Spec
 from mock_server import create_app
 from mock_server.domain import ConditionalUpdate, Instance
-from mock_server.envelope import ApiError, error_body, new_trace_id
+from mock_server.envelope import ApiError, encode, error_body, new_trace_id
 from mock_server.storage import Storage
 from mock_server.storage.memory import MemoryBuckets, MemoryFaultRegistry, MemoryInstanceStore
 
@@ -44,6 +46,18 @@ def test_error_body_is_the_documented_envelope(spec: Spec) -> None:
 
 def test_trace_ids_are_unique() -> None:
     assert len({new_trace_id() for _ in range(1000)}) == 1000
+
+
+def test_trace_ids_are_version_4_uuids_in_hex() -> None:
+    for _ in range(200):
+        trace_id = new_trace_id()
+        parsed = uuid.UUID(hex=trace_id)
+        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, trace_id)
+
+
+def test_what_orjson_refuses_is_still_encoded() -> None:
+    body = {"count": 2**70, "name": "é"}
+    assert json.loads(encode(body)) == body
 
 
 class ExplodingStore(MemoryInstanceStore):
