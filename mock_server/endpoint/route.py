@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 _JSON = ("Content-Type", "application/json")
 
 
-
 class EndpointRoute:
     """WSGI middleware: the endpoint's own requests answered by `endpoint`, the rest by `app` (Flask's)."""
 
