@@ -98,6 +98,16 @@ class Cursor:
         return first, self.next - first
 
 
+def _load_run(
+    load: LoadGenerator, server: ServerProcess, layout: Layout, cursor: Cursor, plan: Plan, seconds: float
+) -> LoadResult:
+    """One load run on `server`, over instances no earlier run of it used."""
+    first, count = cursor.take()
+    return load.run(
+        server.url, layout, first, count, connections=plan.connections, seconds=seconds, pattern=plan.pattern
+    )
+
+
 def measure(
     configs: list[Config], load: LoadGenerator, data: Path, layout: Layout, scratch: Path, plan: Plan
 ) -> ThroughputReport:
@@ -113,30 +123,12 @@ def measure(
         for round_index in range(plan.rounds):
             order = configs if round_index % 2 == 0 else list(reversed(configs))
             for config in order:
-                server = servers[config.key]
+                server, cursor = servers[config.key], cursors[config.key]
                 if round_index == 0 and plan.warmup > 0:
-                    first, count = cursors[config.key].take()
-                    load.run(
-                        server.url,
-                        layout,
-                        first,
-                        count,
-                        connections=plan.connections,
-                        seconds=plan.warmup,
-                        pattern=plan.pattern,
-                    )
-                first, count = cursors[config.key].take()
+                    _load_run(load, server, layout, cursor, plan, plan.warmup)
                 pids = server.pids()
                 cpu_before = cpu_seconds(pids)
-                result = load.run(
-                    server.url,
-                    layout,
-                    first,
-                    count,
-                    connections=plan.connections,
-                    seconds=plan.seconds,
-                    pattern=plan.pattern,
-                )
+                result = _load_run(load, server, layout, cursor, plan, plan.seconds)
                 cpu = cpu_seconds(pids) - cpu_before
                 measured[config.key].runs.append(result)
                 if result.requests:
