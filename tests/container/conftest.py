@@ -23,8 +23,7 @@ def mock_image(shared_dir: Path) -> str:
     """The repository's Dockerfile, built offline from host-made wheels on the local Debian base."""
     require_podman()
     wheelhouse()
-    build = ("--build-arg", f"BASE={BASE_IMAGE}", "--tag", MOCK_IMAGE, str(ROOT))
-    built_once(shared_dir, "mock-image", build)
+    built_once(shared_dir, "mock-image", MOCK_IMAGE, ("--build-arg", f"BASE={BASE_IMAGE}", str(ROOT)))
     return MOCK_IMAGE
 
 
@@ -33,6 +32,6 @@ def redis_image(shared_dir: Path) -> str:
     """Debian's redis-server on the same base, standing in for compose.yaml's default redis:7."""
     require_podman()
     context = ROOT / "container"
-    build = ("--build-arg", f"BASE={BASE_IMAGE}", "--file", str(context / "redis.Dockerfile"), "--tag", REDIS_IMAGE)
-    built_once(shared_dir, "redis-image", (*build, str(context)))
+    build = ("--build-arg", f"BASE={BASE_IMAGE}", "--file", str(context / "redis.Dockerfile"), str(context))
+    built_once(shared_dir, "redis-image", REDIS_IMAGE, build)
     return REDIS_IMAGE

@@ -77,12 +77,19 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def built_once(shared: Path, name: str, build: Sequence[str]) -> str:
-    """Runs `podman build ARGS` once per test run (the first worker to get here), then answers its image ID."""
+def built_once(shared: Path, name: str, tag: str, build: Sequence[str]) -> str:
+    """Runs `podman build --tag TAG ARGS` once per test run (the first worker to get here), then answers its
+    image ID. The image the tag named before is removed when the build replaced it, so runs on one machine
+    do not pile up images (a build stage's cache stays for a day)."""
     with locked(shared / f"{name}.lock"):
         stamp = shared / f"{name}.id"
         if not stamp.exists():
-            podman("build", "--quiet", "--format", "docker", "--iidfile", str(stamp), *build, timeout=900)
+            before = podman("image", "inspect", "--format", "{{.Id}}", tag, check=False).stdout.strip()
+            podman("build", "--quiet", "--format", "docker", "--iidfile", str(stamp), "--tag", tag, *build, timeout=900)
+            if before and before not in stamp.read_text():
+                podman("rmi", before, check=False)  # still used by a container: kept, and that is fine
+            # Untagged stage images a day old: a dependency stage unchanged that long is rebuilt once.
+            podman("image", "prune", "--force", "--filter", "until=24h", check=False)
         return stamp.read_text().strip()
 
 
