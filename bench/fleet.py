@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .datafile import Layout
@@ -32,14 +32,16 @@ from .servers import MOCK_READY
 class Row:
     key: str
     label: str
-    store: str  # memory | sqlite | redis
+    store: str  # memory | sqlite | redis | ceiling (bare Flask on the same server, bench/ceiling.py)
     replicas: int = 1
     workers: int = 1
+    tree: Path | None = None  # served from this source tree (an earlier commit's worktree), not this one
 
 
 ROWS = (
     Row("memory", "memory store, 1 process", "memory"),
     Row("sqlite-2", "SQLite store, 2 workers (one host)", "sqlite", workers=2),
+    Row("ceiling-2", "ceiling: bare Flask, 2 workers", "ceiling", workers=2),
     Row("redis-1", "Redis store, 1 replica", "redis", replicas=1),
     Row("redis-2", "Redis store, 2 replicas", "redis", replicas=2),
     Row("redis-3", "Redis store, 3 replicas", "redis", replicas=3),
@@ -117,8 +119,29 @@ class RedisProcess:
         self.process.wait(timeout=10)
 
 
+# Runs `mock_server` from the tree named first on its command line: `python -c RUN_FROM TREE serve …`.
+RUN_FROM = (
+    "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); runpy.run_module('mock_server', run_name='__main__')"
+)
+BEFORE_ROWS = ("sqlite-2", "redis-1")  # the rows measured again from --baseline's tree
+
+
+def with_baseline(rows: tuple[Row, ...], tree: Path | None) -> list[Row]:
+    """`rows`, and BEFORE_ROWS again served from `tree`, each after its own: before and after in the same rounds."""
+    result: list[Row] = []
+    for row in rows:
+        result.append(row)
+        if tree is not None and row.key in BEFORE_ROWS:
+            result.append(replace(row, key=row.key + "-before", label=f"{row.label}, before", tree=tree))
+    return result
+
+
 def _servers(row: Row, data: Path, scratch: Path, redis_url: str) -> list[ServerProcess]:
-    base = [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--quiet", "--data", str(data)]
+    if row.store == "ceiling":
+        argv = [sys.executable, "-m", "bench.ceiling", "--port", "0", "--workers", str(row.workers)]
+        return [ServerProcess(row.label, argv, MOCK_READY)]
+    program = ["-m", "mock_server"] if row.tree is None else ["-c", RUN_FROM, str(row.tree)]
+    base = [sys.executable, *program, "serve", "--port", "0", "--quiet", "--data", str(data)]
     if row.store == "memory":
         return [ServerProcess(row.label, base, MOCK_READY)]
     if row.store == "sqlite":
@@ -130,10 +153,17 @@ def _servers(row: Row, data: Path, scratch: Path, redis_url: str) -> list[Server
 
 
 def measure(
-    load: LoadGenerator, data: Path, layout: Layout, scratch: Path, rounds: int, seconds: float, connections: int = 16
+    load: LoadGenerator,
+    data: Path,
+    layout: Layout,
+    scratch: Path,
+    rounds: int,
+    seconds: float,
+    connections: int = 16,
+    baseline: Path | None = None,
 ) -> FleetReport:
     binary = ensure_redis_server()
-    rows = [row for row in ROWS if row.store != "redis" or binary]
+    rows = [row for row in with_baseline(ROWS, baseline) if row.store != "redis" or binary]
     note = "" if binary else "redis-server not found and not installable here: the Redis rows are left out."
     redis = RedisProcess(binary, scratch) if binary else None
     measured = {row.key: Measured(row) for row in rows}
@@ -208,6 +238,12 @@ def table(report: FleetReport) -> list[str]:
         processes = f"{m.row.replicas} replica(s)" if m.row.store == "redis" else f"{m.row.workers} worker(s)"
         share = f"{m.rps / memory.rps:.2f}x" if memory and memory.rps else "-"
         lines.append(f"| {m.row.label} | {processes} | {m.rps:.0f} | {share} | {m.p99_ms:.1f} | {m.statuses} |")
+    by_key = {m.row.key: m for m in report.measured}
+    ceiling = by_key.get("ceiling-2")
+    for key in ("sqlite-2", "sqlite-2-before"):
+        if key in by_key and ceiling is not None and ceiling.rps:
+            lines += ["", f"{by_key[key].row.label} vs its ceiling (bare Flask, 2 workers): "
+                      f"{by_key[key].rps / ceiling.rps:.2f}x"]  # fmt: skip
     if report.note:
         lines += ["", report.note]
     return lines

@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         "python: the Python generator whatever is installed (default %(default)s)",
     )
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="TREE",
+        help="stores: also serve the SQLite and Redis rows from TREE (a worktree of an earlier commit), "
+        "in the same interleaved rounds",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         help=f"where to write the table (default {DEFAULT_OUT}; with --quick or --only, {PARTIAL_OUT})",
@@ -125,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             measured_suite = suite.measure(SEED, settings.suite_budget, settings.suite_rounds)
         if "stores" in sections:
             path, layout = data_file(THROUGHPUT_INSTANCES)
-            measured_stores = fleet.measure(load, path, layout, scratch, settings.rounds, settings.seconds)
+            measured_stores = fleet.measure(
+                load, path, layout, scratch, settings.rounds, settings.seconds, baseline=args.baseline
+            )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     command = "./run bench" + (" --quick" if args.quick else "")

@@ -210,7 +210,7 @@ def _runs_inline(app: Flask, store: str) -> Callable[[dict[str, Any]], bool] | N
     def runs_inline(environ: dict[str, Any]) -> bool:
         if environ["PATH_INFO"].startswith(CONTROL_PREFIX):
             return False
-        return faults is None or not any(fault.latency_ms for fault in faults.active())
+        return faults is None or not any(fault.latency_ms for fault in faults.snapshot().active)
 
     return runs_inline
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from .domain import ConditionalUpdate, Instance
 from .envelope import ApiError
-from .storage.interfaces import InstanceLimitReached, InstanceStore
+from .storage.interfaces import FaultSnapshot, InstanceLimitReached, InstanceStore
 
 DEFAULT_MAX_CREATED = 100_000
 
@@ -33,6 +33,9 @@ class CappedInstanceStore:
 
     def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
         return self.inner.update_if(update)
+
+    def update_if_faults(self, update: ConditionalUpdate, faults: FaultSnapshot) -> tuple[Instance | None, bool]:
+        return self.inner.update_if_faults(update, faults)
 
     def instances(self) -> list[Instance]:
         return self.inner.instances()

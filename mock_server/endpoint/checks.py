@@ -4,7 +4,14 @@ When a request breaks several rules it gets the answer of the first that
 applies. The order is written once, in `DiscardEndpoint.__call__`, top to
 bottom: the rate limit, injected faults, authentication (401), permission
 (403), validation (400), account-group access (403), then scope (404) and
-state (409) in one atomic conditional write. Before all of them, on purpose,
+state (409) in one atomic conditional write.
+
+Faults are decided from this process's cached list (no round trip to a
+shared store); whichever way the request ends confirms that list was current
+(the discard's write checks its version in the same atomic step), and a stale
+list reruns the checks after the rate limit with the list reloaded: nothing
+was changed by the stale attempt, so the answer is the one the current list
+gives. Before all of them, on purpose,
 a `Prefer` header (or `?__code=`) picks one of the spec's examples, so a
 frontend can render any state without arranging it (Prism's behaviour).
 
@@ -22,7 +29,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from werkzeug.wrappers import Request
 
@@ -31,16 +38,19 @@ from discard_contract.spec import Operation
 
 from ..domain import DiscardRule, Instance, NotFound, NotPendingApproval
 from ..envelope import ApiError
-from ..faults import RETRY_AFTER_STATUSES, fault_message, inject
+from ..faults import RETRY_AFTER_STATUSES, Fault, fault_message, inject
 from ..rate_limit import RateLimiter, rate_key
 from ..request_parts import has_body
 from ..storage import FaultRegistry, InstanceStore
+from ..storage.interfaces import FaultSnapshot, StaleFaults
 from ..wire_faults import SLOW_BODY_MS, BreakConnection, cannot_break
 from .keys import ApiKey, Keyring
 from .prefer import read_preference, select_example
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
+
+T = TypeVar("T")
 
 _NO_QUERY: dict[str, str] = {}
 _NO_HEADERS: dict[str, str] = {}
@@ -79,13 +89,48 @@ class DiscardEndpoint:
         if example is not None:
             return example
         self.rate_limit(environ)
-        self.injected_fault(environ, params["workflowInstanceId"])
-        key = self.keyring.authenticate(environ.get("HTTP_AUTHORIZATION"))
-        self.keyring.require_permissions(key, self.operation.required_permissions)
-        self.validate(environ, params)
-        self.require_account_access(key, params["accountGroupId"])
-        instance = self.discard(params["accountGroupId"], params["campaignId"], params["workflowInstanceId"])
+        spent: set[str] = set()
+        return self.with_current_faults(lambda faults: self.checked(environ, params, faults, spent))
+
+    def checked(
+        self, environ: WSGIEnvironment, params: Mapping[str, str], faults: FaultSnapshot | None, spent: set[str]
+    ) -> Answer:
+        """The checks after the rate limit, in order, with the request's faults decided from `faults`.
+
+        Each way out confirms that `faults` was current (StaleFaults, nothing changed, if not): a
+        fault that acts confirms it first, an answer before the store looks once, and the discard's
+        own write checks it in the same atomic step.
+        """
+        faults = self.injected_fault(environ, params["workflowInstanceId"], faults, spent)
+        try:
+            key = self.keyring.authenticate(environ.get("HTTP_AUTHORIZATION"))
+            self.keyring.require_permissions(key, self.operation.required_permissions)
+            self.validate(environ, params)
+            self.require_account_access(key, params["accountGroupId"])
+        except ApiError:
+            self.confirm(faults)  # the refusal stands only if no fault it did not see is in force
+            raise
+        instance = self.discard(params["accountGroupId"], params["campaignId"], params["workflowInstanceId"], faults)
         return Answer(200, {"success": True, "data": self.rule.result(instance), "error": None}, _NO_HEADERS)
+
+    def with_current_faults(self, attempt: Callable[[FaultSnapshot | None], T]) -> T:
+        """`attempt` with this process's cached faults; run again with them reloaded while it finds them stale.
+
+        A stale attempt changed nothing (every store checks the version before it writes), so
+        running it again is safe; the list changes only when someone changes the faults.
+        """
+        if self.faults is None:
+            return attempt(None)
+        faults = self.faults.snapshot()
+        while True:
+            try:
+                return attempt(faults)
+            except StaleFaults:
+                faults = self.faults.reload()
+
+    def confirm(self, faults: FaultSnapshot | None) -> None:
+        if self.faults is not None and faults is not None:
+            self.faults.confirm(faults)
 
     def chosen_example(self, environ: WSGIEnvironment) -> Answer | None:
         # Without a query string there is nothing to parse; with one, Werkzeug parses it as Flask would.
@@ -106,26 +151,49 @@ class DiscardEndpoint:
             after = retry_after_value(wait)
             raise ApiError.documented("rateLimited", retryAfter=after, headers={RETRY_AFTER: after})
 
-    def injected_fault(self, environ: WSGIEnvironment, workflow_instance_id: str) -> None:
+    def injected_fault(
+        self, environ: WSGIEnvironment, workflow_instance_id: str, faults: FaultSnapshot | None, spent: set[str]
+    ) -> FaultSnapshot | None:
         """A delay, maybe an error or a broken connection, maybe a slow body, as the faults in force ask.
 
-        An injected error or broken connection changes nothing; a slow body is noted in `environ` for the route.
+        Nothing acts before `faults` is known current: a counted fault's hit is taken only at that
+        version (in one step), else the version is looked at once. Returns the list the request
+        goes on with: `faults`, or the list after a hit that was a fault's last. `spent`: the
+        counted faults this request took a hit of in an earlier, stale attempt, which fire again
+        without another hit. An injected error or broken connection changes nothing; a slow body
+        is noted in `environ` for the route.
         """
-        if self.faults is None:
-            return
-        active = self.faults.active()
-        if not active:
-            return
-        injection = inject(active, workflow_instance_id, self.faults.consume, self.chance)
+        environ.pop(SLOW_BODY_MS, None)  # an earlier attempt's
+        if faults is None or not faults.active or self.faults is None:
+            return faults
+        registry = self.faults
+        confirmed = False
+        after = faults
+
+        def consume(fault: Fault) -> bool:
+            nonlocal confirmed, after
+            if fault.id in spent:
+                return True
+            taken = registry.consume(fault, after)  # StaleFaults when the list moved on
+            confirmed = True
+            if taken is None:
+                return False
+            spent.add(fault.id)
+            after = taken
+            return True
+
+        injection = inject(faults.active, workflow_instance_id, consume, self.chance)
         if injection is None:
-            return
+            return after
+        if not confirmed:
+            registry.confirm(faults)
         if injection.body_ms:
             environ[SLOW_BODY_MS] = injection.body_ms
         if injection.latency_ms:
             self.sleep(injection.latency_ms / 1000)
         fault = injection.error
         if fault is None:
-            return
+            return after
         if fault.kind is not None and fault.breaks_connection:
             if not self.breaks_connections:  # a fault another server mode added to a shared store: said, not ignored
                 raise ApiError(501, cannot_break(fault.kind), details=f"fault {fault.id}")
@@ -134,6 +202,20 @@ class DiscardEndpoint:
             retry_after = fault.status in RETRY_AFTER_STATUSES
             headers = {RETRY_AFTER: str(fault.retry_after_seconds)} if retry_after else {}
             raise ApiError(fault.status, fault_message(fault), details=f"fault {fault.id}", headers=headers)
+        return after
+
+    def relayed_faults(self, environ: WSGIEnvironment, workflow_instance_id: str) -> None:
+        """The injected faults of a request no store write follows (the proxy relays it).
+
+        Nothing else would catch a stale list, so it is confirmed even when no fault fires: one
+        round trip to a shared store, as every request once paid.
+        """
+        spent: set[str] = set()
+
+        def attempt(faults: FaultSnapshot | None) -> None:
+            self.confirm(self.injected_fault(environ, workflow_instance_id, faults, spent))
+
+        self.with_current_faults(attempt)
 
     def validate(self, environ: WSGIEnvironment, params: Mapping[str, str]) -> None:
         problems = [
@@ -150,10 +232,17 @@ class DiscardEndpoint:
     def require_account_access(key: ApiKey, account_group_id: str) -> None:
         Keyring.require_account_group(key, account_group_id)
 
-    def discard(self, account_group_id: str, campaign_id: str, workflow_instance_id: str) -> Instance:
-        """Scope (404) and state (409), checked and written in one atomic step by the store."""
+    def discard(
+        self, account_group_id: str, campaign_id: str, workflow_instance_id: str, faults: FaultSnapshot | None
+    ) -> Instance:
+        """Scope (404) and state (409), checked and written in one atomic step by the store.
+
+        With faults, the same step checks that they are still at `faults`' version (StaleFaults if not).
+        """
+        instances = self.instances
+        update_if = instances.update_if if faults is None else lambda update: instances.update_if_faults(update, faults)
         try:
-            return self.rule.discard(self.instances.update_if, account_group_id, campaign_id, workflow_instance_id)
+            return self.rule.discard(update_if, account_group_id, campaign_id, workflow_instance_id)
         except NotFound:
             raise ApiError.documented(
                 "instanceNotFound",

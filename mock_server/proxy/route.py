@@ -81,7 +81,7 @@ class ProxyRoute:
         try:
             if params is not None:
                 self.endpoint.rate_limit(environ)
-                self.endpoint.injected_fault(environ, params["workflowInstanceId"])
+                self.endpoint.relayed_faults(environ, params["workflowInstanceId"])
                 self._refuse_invalid(environ, params, body)
                 number = self.judge.model.sent(params)
             relayed = self.upstream.send(method, _target(environ), request_headers(environ), body)

@@ -7,7 +7,7 @@ store only applies a `ConditionalUpdate` in one atomic step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -45,6 +45,31 @@ class InstanceLimitReached(Exception):
         self.limit = limit
 
 
+class StaleFaults(Exception):
+    """The fault list changed since this process cached it: nothing was written or spent.
+
+    Raised by a store's check of a `FaultSnapshot` (`FaultRegistry.confirm`, `consume`,
+    `InstanceStore.update_if_faults`); the endpoint reloads the list and runs its checks again,
+    which is safe because nothing changed.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSnapshot:
+    """The faults that may still fire, and the version of the list they were read at.
+
+    `version` means something only to the store that gave it (a counter, a token); a store
+    compares it with its current one to tell whether decisions taken from `active` still hold.
+    """
+
+    version: object
+    active: tuple[Fault, ...]
+
+    def spent(self, fault: Fault, version: object) -> FaultSnapshot:
+        """The list after `fault`'s last hit, which the store gave `version` in the same step as the hit."""
+        return FaultSnapshot(version, tuple(each for each in self.active if each.id != fault.id))
+
+
 class InstanceStore(Protocol):
     def get(self, workflow_instance_id: str) -> Instance | None: ...
 
@@ -55,6 +80,15 @@ class InstanceStore(Protocol):
         or None when there is none, False). The match and the write must not
         interleave with another caller's, so parallel discards of one instance
         give exactly one success whatever the engine and the number of processes.
+        """
+        ...
+
+    def update_if_faults(self, update: ConditionalUpdate, faults: FaultSnapshot) -> tuple[Instance | None, bool]:
+        """`update_if`, in the same atomic step as a check that the fault list is still at `faults.version`.
+
+        Raises StaleFaults, having changed nothing, when it is not: the request's fault decisions
+        were taken from an outdated list. A store no other process shares may skip the check
+        (its registry's snapshot is never outdated).
         """
         ...
 
@@ -89,12 +123,30 @@ class FaultRegistry(Protocol):
         """Removes every fault; how many there were."""
         ...
 
-    def active(self) -> Sequence[Fault]:
-        """The faults that may still fire; cheap, it runs on every request."""
+    def snapshot(self) -> FaultSnapshot:
+        """The faults that may still fire, as this process last read them: no round trip to a shared store.
+
+        It runs on every request; the store's write (`update_if_faults`) or `confirm` catches a
+        snapshot that went out of date.
+        """
         ...
 
-    def consume(self, fault: Fault) -> bool:
-        """Takes one hit off a counted fault, atomically; False when none was left."""
+    def reload(self) -> FaultSnapshot:
+        """The faults that may still fire, read now (and cached for `snapshot`)."""
+        ...
+
+    def confirm(self, faults: FaultSnapshot) -> None:
+        """StaleFaults unless the list is still at `faults.version` (one round trip to a shared store)."""
+        ...
+
+    def consume(self, fault: Fault, faults: FaultSnapshot) -> FaultSnapshot | None:
+        """Takes one hit off a counted fault, atomically, if the list is still at `faults.version`.
+
+        The list after the hit: `faults` itself, unless that was the last hit, which takes the
+        fault off the list under a new version (so every process drops it, and the request that
+        took it goes on at the new version). None when no hit was left; StaleFaults (nothing
+        spent) when the list had changed.
+        """
         ...
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import fields, replace
 from operator import attrgetter
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 from ..domain import ConditionalUpdate, Instance
 from ..faults import Fault
 from ..rate_limit import Bucket, RateLimit, take
-from .interfaces import DuplicateInstance, InstanceLimitReached
+from .interfaces import DuplicateInstance, FaultSnapshot, InstanceLimitReached, StaleFaults
 
 MAX_MEMORY_BUCKETS = 10_000
 
@@ -61,6 +61,10 @@ class MemoryInstanceStore:
             self._by_id[wanted] = written
         return Instance(*written), True
 
+    def update_if_faults(self, update: ConditionalUpdate, faults: FaultSnapshot) -> tuple[Instance | None, bool]:
+        """`update_if`: no other process shares this store's faults, so a snapshot of them is never outdated."""
+        return self.update_if(update)
+
     def add(self, instance: Instance, limit: int | None = None) -> None:
         with self._lock:
             if limit is not None and self._added >= limit:
@@ -92,17 +96,22 @@ def _instance(stored: _Stored | None) -> Instance | None:
 
 
 class MemoryFaultRegistry:
-    """Faults of one process, behind a lock; `active` returns a tuple rebuilt on change, so it is near free."""
+    """Faults of one process, behind a lock; the snapshot is rebuilt on change, so reading it is near free.
+
+    The version counts the changes to the list that can fire (a fault added or removed, a count
+    spent), as a shared store's does; `confirm` and `consume` compare it as theirs do.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: dict[str, Fault] = {}
-        self._active: tuple[Fault, ...] = ()
+        self._version = 0
+        self._snapshot = FaultSnapshot(self._version, ())
 
     def add(self, fault: Fault) -> None:
         with self._lock:
             self._faults[fault.id] = fault
-            self._refresh()
+            self._changed()
 
     def faults(self) -> list[Fault]:
         with self._lock:
@@ -111,30 +120,40 @@ class MemoryFaultRegistry:
     def remove(self, fault_id: str) -> bool:
         with self._lock:
             found = self._faults.pop(fault_id, None) is not None
-            self._refresh()
+            self._changed()
             return found
 
     def clear(self) -> int:
         with self._lock:
             removed = len(self._faults)
             self._faults.clear()
-            self._refresh()
+            self._changed()
             return removed
 
-    def active(self) -> Sequence[Fault]:
-        return self._active
+    def snapshot(self) -> FaultSnapshot:
+        return self._snapshot
 
-    def consume(self, fault: Fault) -> bool:
+    def reload(self) -> FaultSnapshot:
+        return self._snapshot
+
+    def confirm(self, faults: FaultSnapshot) -> None:
+        if faults.version != self._snapshot.version:
+            raise StaleFaults
+
+    def consume(self, fault: Fault, faults: FaultSnapshot) -> FaultSnapshot | None:
         with self._lock:
+            self.confirm(faults)
             current = self._faults.get(fault.id)
             if current is None or not current.count:
-                return False
+                return None
             self._faults[fault.id] = replace(current, count=current.count - 1)
-            self._refresh()
-            return True
+            if current.count == 1:
+                self._changed()  # spent: it leaves the list that can fire
+            return self._snapshot
 
-    def _refresh(self) -> None:
-        self._active = tuple(f for f in self._faults.values() if f.count is None or f.count > 0)
+    def _changed(self) -> None:
+        self._version += 1
+        self._snapshot = FaultSnapshot(self._version, tuple(f for f in self._faults.values() if f.count != 0))
 
 
 class MemoryBuckets:

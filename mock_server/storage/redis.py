@@ -21,7 +21,7 @@ Keys under the prefix P:
   P scratch:RANDOM a seed or reset being written; swapped in whole, or expires
   P faults         hash: fault id -> the fault as JSON (with its `seq`)
   P fault-hits     hash: fault id -> hits left, for counted faults
-  P fault-version  bumped by every fault change, so replicas reload only then
+  P fault-version  a new token at every fault change; a discard writes only while it is the cached one
   P fault-seq      the last `seq` given to a fault
   P bucket:KEY     one rate-limit bucket (tokens, updated); expires once it would be full again
 """

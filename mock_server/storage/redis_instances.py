@@ -2,7 +2,8 @@
 
 A discard is one Lua script (redis_scripts.CONDITIONAL_WRITE): the expected
 fields are checked and the new ones written with nothing in between, whichever
-replica sends it. Seeding and resets fill a scratch hash in batches and swap
+replica sends it, and only while the fault list is at the version the replica
+decided the request's faults from: one round trip a discard. Seeding and resets fill a scratch hash in batches and swap
 it in with one script, so no reader ever sees half a reset; a prefix found
 empty (Redis restarted without persistence) is seeded again by the first call.
 """
@@ -21,8 +22,9 @@ import redis
 from redis.typing import EncodableT, FieldT
 
 from ..domain import ConditionalUpdate, Instance
-from .interfaces import DuplicateInstance, InstanceLimitReached
+from .interfaces import DuplicateInstance, FaultSnapshot, InstanceLimitReached, StaleFaults
 from .redis_connection import RedisConnection, Unseeded
+from .redis_faults import VERSION_KEY, version_of
 
 SEED_BATCH = 5_000  # instances per round trip while seeding
 SCRATCH_TTL_SECONDS = 3600
@@ -53,6 +55,7 @@ class RedisInstanceStore:
         self._instances = connection.key("instances")
         self._seeded = connection.key("seeded")
         self._added = connection.key("added")
+        self._fault_version = connection.key(VERSION_KEY)
         self._seed = list(seed)
         self._seeding = threading.Lock()
         connection.seed_if_unseeded = self.seed_if_unseeded
@@ -63,15 +66,26 @@ class RedisInstanceStore:
 
     def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
         """One Lua script: the expected fields are checked and the new ones written with nothing in between."""
-        args = [update.workflow_instance_id, json.dumps(dict(update.expect)), json.dumps(dict(update.assign))]
+        return self._write(update, ())
+
+    def update_if_faults(self, update: ConditionalUpdate, faults: FaultSnapshot) -> tuple[Instance | None, bool]:
+        """The same script, which also checks the fault list's version: still one round trip."""
+        return self._write(update, (version_of(faults),))
+
+    def _write(self, update: ConditionalUpdate, fault_version: tuple[bytes, ...]) -> tuple[Instance | None, bool]:
+        keys = [self._instances, self._seeded, self._fault_version]
+        args: list[str | bytes] = [update.workflow_instance_id, json.dumps(dict(update.expect))]
+        args += [json.dumps(dict(update.assign)), *fault_version]
 
         def write(_: redis.Redis) -> list[Any]:
-            outcome: list[Any] = self._redis.scripts.conditional_write(keys=[self._instances, self._seeded], args=args)
+            outcome: list[Any] = self._redis.scripts.conditional_write(keys=keys, args=args)
             if outcome[0] == -1:
                 raise Unseeded
             return outcome
 
         outcome = self._redis.run(write, writes=True)
+        if outcome[0] == -2:
+            raise StaleFaults
         if outcome[0] == 0:
             return None, False
         return decode(outcome[1]), outcome[0] == 2

@@ -12,11 +12,14 @@ import redis
 from redis.commands.core import Script
 
 # A domain.ConditionalUpdate: the changes written if every expected field holds; the rule
-# (which fields, which values) is the caller's, from domain.py.
-#   KEYS: instances, seeded
-#   -> {-1} the prefix is not seeded (Redis came back empty); {0} no such instance;
-#      {1, record} a condition failed, nothing written; {2, record} written
+# (which fields, which values) is the caller's, from domain.py. With a fault version, only
+# while the fault list is still at it: the request's fault decisions came from that list.
+#   KEYS: instances, seeded, fault-version; ARGV: id, expect JSON, assign JSON[, fault version]
+#   -> {-2} the fault list changed, nothing written; {-1} the prefix is not seeded (Redis came
+#      back empty); {0} no such instance; {1, record} a condition failed, nothing written;
+#      {2, record} written
 CONDITIONAL_WRITE = """
+if ARGV[4] and (redis.call('GET', KEYS[3]) or '') ~= ARGV[4] then return {-2} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {-1} end
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return {0} end
@@ -64,40 +67,44 @@ redis.call('DEL', KEYS[5])
 return 1
 """
 
-#   KEYS: faults, fault-hits, fault-version, fault-seq; ARGV: id, fault JSON, count ('' for none)
+# Every change to the fault list sets its version to a new random token (ARGV's last), never a
+# counter: a Redis that lost its data and saw as many changes again cannot repeat a version.
+#   KEYS: faults, fault-hits, fault-version, fault-seq; ARGV: id, fault JSON, count ('' for none), token
 ADD_FAULT = """
 local doc = cjson.decode(ARGV[2])
 doc['seq'] = redis.call('INCR', KEYS[4])
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(doc))
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) else redis.call('HDEL', KEYS[2], ARGV[1]) end
-redis.call('INCR', KEYS[3])
+redis.call('SET', KEYS[3], ARGV[4])
 return 1
 """
 
-# One hit off a counted fault: the hits left, or -1 when none was left. The last hit
-# bumps the version, so every replica drops the fault from its active list.
-#   KEYS: fault-hits, fault-version; ARGV: id
+# One hit off a counted fault, if the list is still at the version the caller decided from:
+# the hits left, -1 when none was left, -2 when the list changed (nothing spent). The last hit
+# changes the version, so every replica drops the fault from its list.
+#   KEYS: fault-hits, fault-version; ARGV: id, fault version, token
 CONSUME_FAULT = """
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[2] then return -2 end
 local left = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
 if not left or left < 1 then return -1 end
 left = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
-if left == 0 then redis.call('INCR', KEYS[2]) end
+if left == 0 then redis.call('SET', KEYS[2], ARGV[3]) end
 return left
 """
 
-#   KEYS: faults, fault-hits, fault-version; ARGV: id -> 1 removed, 0 no such fault
+#   KEYS: faults, fault-hits, fault-version; ARGV: id, token -> 1 removed, 0 no such fault
 REMOVE_FAULT = """
 local found = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('INCR', KEYS[3])
+redis.call('SET', KEYS[3], ARGV[2])
 return found
 """
 
-#   KEYS: faults, fault-hits, fault-version -> how many faults there were
+#   KEYS: faults, fault-hits, fault-version; ARGV: token -> how many faults there were
 CLEAR_FAULTS = """
 local count = redis.call('HLEN', KEYS[1])
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('INCR', KEYS[3])
+redis.call('SET', KEYS[3], ARGV[1])
 return count
 """
 

@@ -1,18 +1,20 @@
 """Faults in the SQLite file, so every worker process sees the same ones.
 
-`active` is on every request's path, so it reads one integer (a version
-bumped by every change, from any process) and reloads the faults only when
-it moved.
+Every change, from any process, bumps the list's version. Each process caches
+the list with its version and decides a request's faults from the cache
+without reading the file; the discard's UPDATE (instances.py) runs in a
+transaction that first checks the version is still the cached one, and a
+request that ends before the store confirms it with one read.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import replace
 
 from ...faults import Fault
+from ..interfaces import FaultSnapshot, StaleFaults
 from .db import SqliteDatabase
 
 _SCHEMA = (
@@ -26,6 +28,7 @@ _SCHEMA = (
     "INSERT OR IGNORE INTO fault_version (only, version) VALUES (1, 0)",
 )
 _BUMP = "UPDATE fault_version SET version = version + 1"
+VERSION = "SELECT version FROM fault_version"  # the list's version; the discard's transaction reads it too
 
 
 class SqliteFaultRegistry:
@@ -33,7 +36,7 @@ class SqliteFaultRegistry:
 
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
-        self._cache: tuple[int, tuple[Fault, ...]] = (-1, ())
+        self._cache: FaultSnapshot | None = None
         with db.write() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
@@ -62,35 +65,52 @@ class SqliteFaultRegistry:
             conn.execute(_BUMP)
         return removed
 
-    def active(self) -> Sequence[Fault]:
-        conn = self._db.connection()
-        version = conn.execute("SELECT version FROM fault_version").fetchall()[0][0]
-        cached_version, cached = self._cache
-        if version == cached_version:
-            return cached
-        return self._reload(conn)
+    def snapshot(self) -> FaultSnapshot:
+        cached = self._cache
+        return cached if cached is not None else self.reload()
 
-    def consume(self, fault: Fault) -> bool:
+    def reload(self) -> FaultSnapshot:
+        # One statement, so the version and the faults come from one snapshot of the file.
+        rows = (
+            self._db.connection()
+            .execute(
+                """SELECT v.version, f.doc, f.remaining FROM fault_version AS v
+                LEFT JOIN faults AS f ON f.remaining IS NULL OR f.remaining > 0
+                ORDER BY f.seq"""
+            )
+            .fetchall()
+        )
+        active = tuple(_fault(doc, remaining) for _, doc, remaining in rows if doc is not None)
+        faults = FaultSnapshot(rows[0][0], active)
+        self._cache = faults
+        return faults
+
+    def confirm(self, faults: FaultSnapshot) -> None:
+        check_version(self._db.connection(), faults)
+
+    def consume(self, fault: Fault, faults: FaultSnapshot) -> FaultSnapshot | None:
         with self._db.write() as conn:
+            check_version(conn, faults)
             rows = conn.execute(
                 "UPDATE faults SET remaining = remaining - 1 WHERE id = ? AND remaining > 0 RETURNING remaining",
                 (fault.id,),
             ).fetchall()
-            if rows and rows[0][0] == 0:
-                conn.execute(_BUMP)  # spent: every process drops it from its active list
-        return bool(rows)
+            if not rows:
+                return None
+            if rows[0][0] > 0:
+                return faults
+            # Spent: every process drops it from its list.
+            version = conn.execute(_BUMP + " RETURNING version").fetchall()[0][0]
+        after = faults.spent(fault, version)
+        if self._cache == faults:
+            self._cache = after
+        return after
 
-    def _reload(self, conn: sqlite3.Connection) -> tuple[Fault, ...]:
-        # One statement, so the version and the faults come from one snapshot.
-        rows = conn.execute(
-            """SELECT v.version, f.doc, f.remaining FROM fault_version AS v
-            LEFT JOIN faults AS f ON f.remaining IS NULL OR f.remaining > 0
-            ORDER BY f.seq"""
-        ).fetchall()
-        version = rows[0][0]
-        active = tuple(_fault(doc, remaining) for _, doc, remaining in rows if doc is not None)
-        self._cache = (version, active)
-        return active
+
+def check_version(conn: sqlite3.Connection, faults: FaultSnapshot) -> None:
+    """StaleFaults unless the file's fault list is still at `faults.version` (inside a write, before it writes)."""
+    if conn.execute(VERSION).fetchall()[0][0] != faults.version:
+        raise StaleFaults
 
 
 def _fault(doc: str, remaining: int | None) -> Fault:

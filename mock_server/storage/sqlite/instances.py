@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import astuple, fields
 
 from ...domain import ConditionalUpdate, Instance
-from ..interfaces import DuplicateInstance, InstanceLimitReached
+from ..interfaces import DuplicateInstance, FaultSnapshot, InstanceLimitReached
 from .db import SqliteDatabase
+from .faults import check_version
 
 COLUMNS = tuple(field.name for field in fields(Instance))
 _SELECT = ", ".join(COLUMNS)
@@ -62,11 +63,20 @@ class SqliteInstanceStore:
         return _instance(rows[0]) if rows else None
 
     def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
+        return self._write(update, None)
+
+    def update_if_faults(self, update: ConditionalUpdate, faults: FaultSnapshot) -> tuple[Instance | None, bool]:
+        """The same UPDATE, in a transaction that first checks the fault list's version (else StaleFaults)."""
+        return self._write(update, faults)
+
+    def _write(self, update: ConditionalUpdate, faults: FaultSnapshot | None) -> tuple[Instance | None, bool]:
         # Column names come from Instance's fields (ConditionalUpdate refuses any other), never from input.
         assignments = ", ".join(f"{name} = ?" for name in update.assign)
         conditions = "".join(f" AND {name} = ?" for name in update.expect)
         statement = f"UPDATE instances SET {assignments} WHERE workflow_instance_id = ?{conditions} RETURNING {_SELECT}"
         with self._db.write() as conn:
+            if faults is not None:
+                check_version(conn, faults)
             rows = conn.execute(
                 statement, (*update.assign.values(), update.workflow_instance_id, *update.expect.values())
             ).fetchall()
