@@ -29,6 +29,7 @@ from contract_tests.provisioning import NOT_PENDING
 from mock_server import create_app
 from mock_server.endpoint.keys import ApiKey
 
+from .test_contract_suite import SETTLE_SECONDS
 from .variants import ServedApp, served
 from .variants.auth_403 import NoPermissionCheckKeyring
 from .variants.repeat_409 import IdempotentStore
@@ -110,7 +111,8 @@ def run_with_every_artefact(base_url: str, workdir: Path, *args: str) -> tuple[i
         sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-p", "no:cacheprovider",
         f"--base-url={base_url}", f"--api-key={KEY}", f"--api-key-without-permission={KEY_WITHOUT_PERMISSION}",
         f"--state-setup-header=X-Mock-Control-Token: {CONTROL_TOKEN}", "--contract-no-shrink",
-        "--contract-examples=8", f"--junitxml={files['junit']}", f"--contract-report={files['report']}", *args,
+        "--contract-examples=8", f"--contract-settle-seconds={SETTLE_SECONDS}",
+        f"--junitxml={files['junit']}", f"--contract-report={files['report']}", *args,
     ]  # fmt: skip
     environment = {**os.environ, "GITHUB_STEP_SUMMARY": str(files["summary"])}
     done = subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=300)

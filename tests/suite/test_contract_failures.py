@@ -16,6 +16,7 @@ from contract_tests.failures import gate_view
 from discard_contract import rules
 from discard_contract.violations import ContractViolation, violation
 
+from .test_contract_suite import SETTLE_SECONDS
 from .variants import served
 from .variants.auth_403 import permission_not_checked
 
@@ -29,7 +30,8 @@ def run_installed(base_url: str, workdir: Path, *args: str) -> tuple[int, str]:
     command = [
         sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-p", "no:cacheprovider",
         f"--base-url={base_url}", "--api-key=sk_test_execute", "--api-key-without-permission=sk_test_readonly",
-        f"--state-setup-url={base_url}/__mock/provider-states", f"--contract-seed={SEED}", "-k", CAUGHT_BY, *args,
+        f"--state-setup-url={base_url}/__mock/provider-states", f"--contract-seed={SEED}",
+        f"--contract-settle-seconds={SETTLE_SECONDS}", "-k", CAUGHT_BY, *args,
     ]  # fmt: skip
     done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)
     return done.returncode, done.stdout + done.stderr
