@@ -126,3 +126,40 @@ def test_what_the_answers_showed_is_kept_for_recording() -> None:
         INSTANCE.campaign_id,
     )
     assert seen.lead_status is not None and seen.lead_status["workflowStopReason"] == "CONTENT_DISCARDED"
+
+
+def whys(model: TrafficModel, status: int) -> list[str]:
+    number = model.sent(PATH)
+    return [f.why for f in model.answered(PATH, number, answer(status), KEY)]
+
+
+def test_a_finding_says_which_instance_and_which_exchanges_it_is_about() -> None:
+    model = TrafficModel()
+    model.given(INSTANCE, pending=True)
+    whys(model, 401)
+    [why] = whys(model, 409)
+    assert INSTANCE.workflow_instance_id in why and "401 (exchange #1)" in why and "a rejected request changed" in why
+    other = TrafficModel()
+    other.given(INSTANCE, pending=True)
+    [why] = whys(other, 409)
+    assert INSTANCE.workflow_instance_id in why and "something else changed it" in why
+    assert whys(other, 200) == []  # not-pending-409 is not judged from traffic: the first 200 is learned
+    [why] = whys(other, 200)
+    assert f"instance {INSTANCE.workflow_instance_id} was discarded (a 200, exchange #" in why and "got 200" in why
+
+
+def test_a_discard_that_never_reached_the_target_is_no_longer_in_flight() -> None:
+    model = TrafficModel()
+    model.given(INSTANCE, pending=True)
+    model.sent(PATH)
+    model.abandoned(PATH)  # refused by the proxy itself: no answer will come
+    assert discard(model, 409) == [rules.ISOLATION.id]  # no other discard in flight could be its 200
+
+
+def test_an_abandoned_discard_never_counts_below_none_in_flight() -> None:
+    model = TrafficModel()
+    model.given(INSTANCE, pending=True)
+    model.abandoned(PATH)  # nothing was in flight
+    first, second = model.sent(PATH), model.sent(PATH)
+    assert model.answered(PATH, second, answer(409), KEY) == []  # `first` may still be the 200
+    assert model.answered(PATH, first, answer(200), KEY) == []
