@@ -22,6 +22,7 @@ from discard_contract.spec import Spec
 from mock_server import create_app
 from mock_server.context import EXTENSION_KEY
 from mock_server.domain import shipped_rule
+from mock_server.envelope import ApiError
 from mock_server.faults import Fault
 from mock_server.seed import load_seed
 from mock_server.storage import Storage, open_storage
@@ -154,3 +155,20 @@ def test_a_discard_on_the_redis_store_is_one_round_trip(own_redis: RedisServer) 
     # check, the instance's HGET, and one HSET for the 200. No GET of the version of its own.
     expected = {"evalsha": 2, "get": 2, "exists": 2, "hget": 2, "hset": 1}
     assert calls == {f"cmdstat_{name}": count for name, count in expected.items()}, calls
+
+
+def test_a_relayed_request_finds_a_stale_list_and_answers_the_fault_added_elsewhere(shared: dict[str, Any]) -> None:
+    """What the proxy asks before relaying: no store write follows, so the version is looked at even when no
+    fault of the cached list fires."""
+    one, other = _replicas(shared)
+    endpoint = other.extensions[EXTENSION_KEY].endpoint
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": discard_path()}
+    endpoint.relayed_faults(dict(environ), DOCS_INSTANCE)  # no fault: relayed
+    cached = _storage(other).faults.snapshot()
+    assert one.test_client().post("/__mock/faults", json={"status": 502, "count": 1}).status_code == 201
+    assert _storage(other).faults.snapshot() == cached  # `other` has not heard of it
+    with pytest.raises(ApiError) as answered:
+        endpoint.relayed_faults(dict(environ), DOCS_INSTANCE)
+    assert answered.value.status == 502
+    endpoint.relayed_faults(dict(environ), DOCS_INSTANCE)  # its one hit is spent, fleet-wide
+    assert [(f.count) for f in _storage(one).faults.faults()] == [0]
