@@ -70,11 +70,31 @@ class ConnectionBreaker:
             raise OSError(errno.ENOTCONN, f"connection broken by a fault: {broken}") from None
 
 
+# The limits gunicorn has no setting for (its own: the request line, one header field, the field count).
+_GRANIAN_ONLY_LIMITS = ("max_header_bytes", "max_body_bytes", "header_timeout", "body_timeout")
+
+
+def _unenforced_limits(limits: ServeLimits) -> list[str]:
+    """The flags given a value this server would silently ignore, as the user typed them."""
+    default = ServeLimits()
+    return [
+        "--" + name.replace("_", "-")
+        for name in _GRANIAN_ONLY_LIMITS
+        if getattr(limits, name) != getattr(default, name)
+    ]
+
+
 class SocketServer(BaseApplication):
     """gunicorn serving one pre-built app (so data errors surface before binding), able to break connections."""
 
     def __init__(self, app: Flask, host: str, port: int, workers: int = 1, limits: ServeLimits | None = None) -> None:
         limits = limits or ServeLimits()
+        if unenforced := _unenforced_limits(limits):
+            print(
+                f"discard-mock: warning: --server gunicorn does not enforce {', '.join(unenforced)}; "
+                "the default server does (bodies are not bounded here, and a slow client is not timed out)",
+                file=sys.stderr,
+            )
         self.application = ConnectionBreaker(app)
         self.host = host
         self.port = port

@@ -213,3 +213,13 @@ def test_a_port_in_use_is_one_clear_line_in_gunicorn_mode_too(gunicorn_mock: Moc
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"discard-mock: cannot listen on 127.0.0.1:{port}: Address already in use"), lines
+
+
+def test_limits_gunicorn_cannot_enforce_are_named_not_silently_ignored(gunicorn_mock: MockProcess) -> None:
+    _, port = gunicorn_mock.host_port  # busy: the server says what it would ignore, then stops at the port
+    args = ["serve", "--server", "gunicorn", "--port", str(port), "--max-body-bytes", "2048", "--body-timeout", "5"]
+    result = run_cli(args, timeout=30)
+    assert result.returncode == 2
+    warning = result.stderr.strip().splitlines()[0]
+    assert warning.startswith("discard-mock: warning: --server gunicorn does not enforce"), result.stderr
+    assert "--max-body-bytes" in warning and "--body-timeout" in warning and "--header-timeout" not in warning
