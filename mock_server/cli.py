@@ -17,6 +17,7 @@ from .app import create_app
 from .config import ConfigError
 from .context import EXTENSION_KEY
 from .control import PREFIX as CONTROL_PREFIX
+from .endpoint.route import EndpointRoute
 from .flag_values import at_least, probability
 from .proxy.cli import add_proxy_parser, proxy_settings
 from .redaction import Redactor
@@ -196,7 +197,7 @@ def _lighter_log_records() -> None:
     logging.logMultiprocessing = False
 
 
-def _runs_inline(app: Flask, store: str) -> Callable[[dict[str, Any]], bool] | None:
+def _runs_inline(app: Flask, store: str) -> Callable[[str], bool] | None:
     """Which requests never wait on anything, so the server may run them on its event loop's thread.
 
     With the memory store, a request to the endpoint only computes, unless a latency fault is
@@ -207,8 +208,8 @@ def _runs_inline(app: Flask, store: str) -> Callable[[dict[str, Any]], bool] | N
         return None
     faults = app.extensions[EXTENSION_KEY].faults
 
-    def runs_inline(environ: dict[str, Any]) -> bool:
-        if environ["PATH_INFO"].startswith(CONTROL_PREFIX):
+    def runs_inline(path: str) -> bool:
+        if path.startswith(CONTROL_PREFIX):
             return False
         return faults is None or not any(fault.latency_ms for fault in faults.snapshot().active)
 
@@ -283,6 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             limits=_serve_limits(args),
             runs_inline=None if proxying else _runs_inline(app, args.store),  # a relay waits on the upstream
             answer_headers=_cors_headers(app),
+            route=app.wsgi_app if isinstance(app.wsgi_app, EndpointRoute) else None,  # not a proxy's relay
         ).run()
     except PortUnavailable as exc:
         print(f"discard-mock: {exc}", file=sys.stderr)

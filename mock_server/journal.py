@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
+import marshal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from flask import Flask, Response, g, request
 from werkzeug.datastructures import Headers
 
 from .redaction import Redactor
+from .request_parts import environ_fields
 from .serving.log_writer import info_lines
 
 log = logging.getLogger("discard_mock")
@@ -32,8 +33,14 @@ class RequestJournal:
 
     Recording is on every request's path and reading is rare, so a record is
     stored as given (cut short first if it is over `max_entry_bytes`), with
-    its number, clock reading and size; the timestamp is formatted and the
+    its number and clock reading; the timestamp is formatted and the
     credentials are masked (redaction.py) when the journal is read.
+
+    A record is kept serialized (`marshal`, about a microsecond): one object
+    per entry, whose length is its size. Kept as the dict, its strings and
+    containers, the oldest entry's removal freed a dozen objects that had
+    long left the CPU's caches: that cost a discard more than the rest of its
+    journaling together (bench/README.md).
     """
 
     def __init__(
@@ -48,28 +55,28 @@ class RequestJournal:
         self.max_bytes = max(max_bytes, 1)
         self.max_entry_bytes = max(min(max_entry_bytes, self.max_bytes), 256)
         self._redactor = Redactor(secrets)
-        self._entries: deque[tuple[int, float, int, dict[str, Any]]] = deque()
+        self._entries: deque[tuple[int, float, bytes]] = deque()
         self._bytes = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def record(self, entry: dict[str, Any]) -> None:
         stamp = time.time()
-        size = entry_size(entry)
-        if size > self.max_entry_bytes:
-            entry = _cut_short(entry, size, self.max_entry_bytes)
-            size = entry_size(entry)
+        kept = _serialized(entry)
+        if len(kept) > self.max_entry_bytes:
+            kept = _serialized(_cut_short(entry, len(kept), self.max_entry_bytes))
+        entries = self._entries
         with self._lock:
-            self._entries.append((next(self._ids), stamp, size, entry))
-            self._bytes += size
-            while len(self._entries) > self._capacity or (self._bytes > self.max_bytes and len(self._entries) > 1):
-                self._bytes -= self._entries.popleft()[2]
+            entries.append((next(self._ids), stamp, kept))
+            self._bytes += len(kept)
+            while len(entries) > self._capacity or (self._bytes > self.max_bytes and len(entries) > 1):
+                self._bytes -= len(entries.popleft()[2])
 
     def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
             items = list(self._entries)
         kept = items if limit is None else items[max(len(items) - limit, 0) :]
-        return [self._rendered(entry_id, stamp, entry) for entry_id, stamp, _, entry in kept]
+        return [self._rendered(entry_id, stamp, marshal.loads(entry)) for entry_id, stamp, entry in kept]
 
     def clear(self) -> None:
         with self._lock:
@@ -88,8 +95,12 @@ class RequestJournal:
     def _rendered(self, entry_id: int, stamp: float, entry: dict[str, Any]) -> dict[str, Any]:
         redactor = self._redactor
         entry = {**entry}
-        if isinstance(entry.get("headers"), dict):
-            entry["headers"] = redactor.headers({name: str(value) for name, value in entry["headers"].items()})
+        if isinstance(entry.get("headers"), Mapping):  # names sent in lower case as Werkzeug shows them: `X-Api-Key`
+            entry["headers"] = redactor.headers(
+                {name.title() if name.islower() else name: str(value) for name, value in entry["headers"].items()}
+            )
+        if isinstance(entry.get("responseHeaders"), list):  # kept as sent; a mapping when someone reads it
+            entry["responseHeaders"] = dict(entry["responseHeaders"])
         if isinstance(entry.get("query"), str):
             entry["query"] = redactor.query(entry["query"])
         if isinstance(entry.get("path"), str):
@@ -99,17 +110,22 @@ class RequestJournal:
         return {"id": entry_id, "time": datetime.fromtimestamp(stamp, UTC).isoformat(), **entry}
 
 
-def entry_size(entry: dict[str, Any]) -> int:
-    """Roughly what an entry weighs: its strings, plus a fixed overhead."""
-    size = ENTRY_OVERHEAD + len(entry.get("path") or "") + len(entry.get("query") or "")
-    size += len(entry.get("responseBody") or b"")
-    for name, value in (entry.get("responseHeaders") or {}).items():
-        size += len(name) + len(str(value)) + 8
-    headers = entry.get("headers")
-    if isinstance(headers, dict):
-        for name, value in headers.items():
-            size += len(name) + len(value) + 8
-    return size
+def _serialized(entry: dict[str, Any]) -> bytes:
+    """The entry as kept; a value `marshal` cannot hold (an object a caller passed) is kept as its text."""
+    try:
+        return marshal.dumps(entry)
+    except ValueError:
+        return marshal.dumps(_plain(entry))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(name): _plain(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, str | bytes | int | float):
+        return value
+    return str(value)
 
 
 def _cut_short(entry: dict[str, Any], size: int, limit: int) -> dict[str, Any]:
@@ -123,7 +139,7 @@ def _cut_short(entry: dict[str, Any], size: int, limit: int) -> dict[str, Any]:
     if isinstance(body, bytes) and len(body) > budget:
         cut["responseBody"] = body[:budget] + "…".encode()
     headers = entry.get("headers")
-    if isinstance(headers, dict):
+    if isinstance(headers, Mapping):
         kept: dict[str, Any] = {}
         room = limit - ENTRY_OVERHEAD - len(cut.get("path") or "") - len(cut.get("query") or "")
         room -= len(cut.get("responseBody") or b"")
@@ -140,31 +156,6 @@ def _cut_short(entry: dict[str, Any], size: int, limit: int) -> dict[str, Any]:
     return cut
 
 
-@functools.lru_cache(maxsize=1024)  # bounded: clients choose the names
-def _header_name(environ_key: str) -> str:
-    """`HTTP_X_API_KEY` as Werkzeug names it: `X-Api-Key`."""
-    return environ_key.removeprefix("HTTP_").replace("_", "-").title()
-
-
-def request_headers(environ: dict[str, Any]) -> dict[str, str]:
-    """The request's header fields, as `dict(request.headers)` gives them, read straight from the environ.
-
-    Werkzeug's header view builds each name anew on every pass; this runs on every request.
-    """
-    headers = {
-        _header_name(key): value
-        for key, value in environ.items()
-        if key.startswith("HTTP_") and key not in _BODY_FIELDS_AS_HTTP
-    }
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(key):
-            headers[_header_name(key)] = environ[key]
-    return headers
-
-
-_BODY_FIELDS_AS_HTTP = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
-
-
 class ExchangeLog:
     """What every answered request leaves behind, whoever answered it: a journal entry and a log line.
 
@@ -179,31 +170,33 @@ class ExchangeLog:
 
     def __call__(
         self,
-        environ: dict[str, Any],
+        method: str,
         path: str,
+        query: str,
+        headers: Mapping[str, str],
         status: int,
-        response_headers: Iterable[tuple[str, str]] | Headers,
+        response_headers: list[tuple[str, str]] | Headers,
         body: bytes,
         started: float,
         trace_id: str,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        """`path` as decoded from the environ; `started`, the request's time.perf_counter() reading;
-        `extra`, more fields for the entry (a proxy's violations)."""
+        """One answered request: `path` decoded; `headers` the request's fields by any-case name, kept as
+        given (not copied: nobody changes a request's fields once it is answered); `started`, the
+        request's time.perf_counter() reading; `extra`, more fields for the entry (a proxy's violations)."""
         elapsed_ms = (time.perf_counter() - started) * 1000
-        method = environ["REQUEST_METHOD"].upper()
         if not path.startswith(self.skip_prefix):
             self.journal.record(
                 {
                     "method": method,
                     "path": path,
-                    "query": environ.get("QUERY_STRING", ""),
-                    "headers": request_headers(environ),
+                    "query": query,
+                    "headers": headers,
                     "status": status,
                     "durationMs": round(elapsed_ms, 3),
                     "traceId": trace_id,
                     # The answer too, so the journal shows whole exchanges (the console's detail view).
-                    "responseHeaders": dict(response_headers),
+                    "responseHeaders": response_headers if type(response_headers) is list else list(response_headers),
                     "responseBody": body,
                     **(extra or {}),
                 }
@@ -224,8 +217,10 @@ def init_app(app: Flask, exchanges: ExchangeLog) -> None:
         req = request._get_current_object()  # type: ignore[attr-defined]
         body = b"" if response.is_streamed else response.get_data()
         exchanges(
-            req.environ,
+            req.method,
             req.path,
+            req.environ.get("QUERY_STRING", ""),
+            environ_fields(req.environ),
             response.status_code,
             response.headers,
             body,

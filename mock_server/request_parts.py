@@ -27,6 +27,26 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
+def environ_fields(environ: WSGIEnvironment) -> dict[str, str]:
+    """A WSGI environ's header fields by lower-case name (`HTTP_X_API_KEY` is `x-api-key`), as sent.
+
+    A repeated field is one value, comma-joined, as the server put it in the environ.
+    """
+    fields = {
+        key[5:].lower().replace("_", "-"): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_") and key not in _BODY_FIELDS_AS_HTTP
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            fields[key.lower().replace("_", "-")] = environ[key]
+    return fields
+
+
+# Some servers also put the body's fields under HTTP_ names; WSGI's own keys for them are the ones read.
+_BODY_FIELDS_AS_HTTP = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
+
+
 def declares_body(environ: WSGIEnvironment) -> bool:
     """The request says a body follows (a length, or chunked transfer coding)."""
     return bool(get_content_length(environ)) or _chunked(environ)

@@ -18,9 +18,9 @@ frontend can render any state without arranging it (Prism's behaviour).
 CORS preflights never reach this sequence (Flask answers OPTIONS itself), so
 no preflight is rate-limited, delayed, faulted or counted.
 
-The endpoint reads the WSGI environ and returns an `Answer`: route.py serves
-it, ahead of Flask, with the envelope, journal, log line and CORS headers
-every answer gets.
+The endpoint reads an `EndpointCall` (call.py) and returns an `Answer`:
+route.py serves it, ahead of Flask, with the envelope, journal, log line and
+CORS headers every answer gets.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from werkzeug.wrappers import Request
-
 from discard_contract.headers import RETRY_AFTER, retry_after_value
 from discard_contract.spec import Operation
 
@@ -40,15 +38,14 @@ from ..domain import DiscardRule, Instance, NotFound, NotPendingApproval
 from ..envelope import ApiError
 from ..faults import RETRY_AFTER_STATUSES, Fault, fault_message, inject
 from ..rate_limit import RateLimiter, rate_key
-from ..request_parts import has_body
 from ..storage import FaultRegistry, InstanceStore
 from ..storage.interfaces import FaultSnapshot, StaleFaults
-from ..wire_faults import SLOW_BODY_MS, BreakConnection, cannot_break
+from ..wire_faults import BreakConnection, cannot_break
 from .keys import ApiKey, Keyring
 from .prefer import read_preference, select_example
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
+    from .call import EndpointCall
 
 T = TypeVar("T")
 
@@ -69,7 +66,7 @@ class Answer(NamedTuple):
 class DiscardEndpoint:
     """Everything the endpoint's checks consult; `sleep` and `chance` are injectable for tests.
 
-    It reads the request from its WSGI environ, so it needs no framework around it (route.py).
+    It reads the request from an EndpointCall, so it needs no framework around it (route.py).
     `breaks_connections`: the server carries out BreakConnection (serve --server gunicorn).
     """
 
@@ -83,17 +80,17 @@ class DiscardEndpoint:
     chance: Callable[[], float] = field(default=random.random)
     breaks_connections: bool = False
 
-    def __call__(self, environ: WSGIEnvironment, params: Mapping[str, str]) -> Answer:
+    def __call__(self, call: EndpointCall, params: Mapping[str, str]) -> Answer:
         """The answer to one request on the endpoint's route; ApiError for any refusal."""
-        example = self.chosen_example(environ)
+        example = self.chosen_example(call)
         if example is not None:
             return example
-        self.rate_limit(environ)
+        self.rate_limit(call)
         spent: set[str] = set()
-        return self.with_current_faults(lambda faults: self.checked(environ, params, faults, spent))
+        return self.with_current_faults(lambda faults: self.checked(call, params, faults, spent))
 
     def checked(
-        self, environ: WSGIEnvironment, params: Mapping[str, str], faults: FaultSnapshot | None, spent: set[str]
+        self, call: EndpointCall, params: Mapping[str, str], faults: FaultSnapshot | None, spent: set[str]
     ) -> Answer:
         """The checks after the rate limit, in order, with the request's faults decided from `faults`.
 
@@ -101,11 +98,11 @@ class DiscardEndpoint:
         fault that acts confirms it first, an answer before the store looks once, and the discard's
         own write checks it in the same atomic step.
         """
-        faults = self.injected_fault(environ, params["workflowInstanceId"], faults, spent)
+        faults = self.injected_fault(call, params["workflowInstanceId"], faults, spent)
         try:
-            key = self.keyring.authenticate(environ.get("HTTP_AUTHORIZATION"))
+            key = self.keyring.authenticate(call.headers.get("authorization"))
             self.keyring.require_permissions(key, self.operation.required_permissions)
-            self.validate(environ, params)
+            self.validate(call, params)
             self.require_account_access(key, params["accountGroupId"])
         except ApiError:
             self.confirm(faults)  # the refusal stands only if no fault it did not see is in force
@@ -132,27 +129,25 @@ class DiscardEndpoint:
         if self.faults is not None and faults is not None:
             self.faults.confirm(faults)
 
-    def chosen_example(self, environ: WSGIEnvironment) -> Answer | None:
-        # Without a query string there is nothing to parse; with one, Werkzeug parses it as Flask would.
-        query_string = environ.get("QUERY_STRING")
-        if not query_string and "HTTP_PREFER" not in environ:
+    def chosen_example(self, call: EndpointCall) -> Answer | None:
+        prefer = call.headers.get("prefer")
+        if not call.query and prefer is None:
             return None  # nothing could choose an example: the usual request, on its way at once
-        query = Request(environ).args if query_string else _NO_QUERY
-        preference = read_preference(environ.get("HTTP_PREFER"), query)
+        preference = read_preference(prefer, call.query_args() if call.query else _NO_QUERY)
         if preference is None:
             return None
         return Answer(*select_example(self.operation, preference))
 
-    def rate_limit(self, environ: WSGIEnvironment) -> None:
+    def rate_limit(self, call: EndpointCall) -> None:
         if self.limiter is None:
             return
-        wait = self.limiter.check(rate_key(environ.get("HTTP_AUTHORIZATION"), environ.get("REMOTE_ADDR")))
+        wait = self.limiter.check(rate_key(call.headers.get("authorization"), call.client))
         if wait is not None:
             after = retry_after_value(wait)
             raise ApiError.documented("rateLimited", retryAfter=after, headers={RETRY_AFTER: after})
 
     def injected_fault(
-        self, environ: WSGIEnvironment, workflow_instance_id: str, faults: FaultSnapshot | None, spent: set[str]
+        self, call: EndpointCall, workflow_instance_id: str, faults: FaultSnapshot | None, spent: set[str]
     ) -> FaultSnapshot | None:
         """A delay, maybe an error or a broken connection, maybe a slow body, as the faults in force ask.
 
@@ -161,9 +156,9 @@ class DiscardEndpoint:
         goes on with: `faults`, or the list after a hit that was a fault's last. `spent`: the
         counted faults this request took a hit of in an earlier, stale attempt, which fire again
         without another hit. An injected error or broken connection changes nothing; a slow body
-        is noted in `environ` for the route.
+        is noted in `call` for the route.
         """
-        environ.pop(SLOW_BODY_MS, None)  # an earlier attempt's
+        call.slow_body_ms = 0  # an earlier attempt's
         if faults is None or not faults.active or self.faults is None:
             return faults
         registry = self.faults
@@ -188,7 +183,7 @@ class DiscardEndpoint:
         if not confirmed:
             registry.confirm(faults)
         if injection.body_ms:
-            environ[SLOW_BODY_MS] = injection.body_ms
+            call.slow_body_ms = injection.body_ms
         if injection.latency_ms:
             self.sleep(injection.latency_ms / 1000)
         fault = injection.error
@@ -204,7 +199,7 @@ class DiscardEndpoint:
             raise ApiError(fault.status, fault_message(fault), details=f"fault {fault.id}", headers=headers)
         return after
 
-    def relayed_faults(self, environ: WSGIEnvironment, workflow_instance_id: str) -> None:
+    def relayed_faults(self, call: EndpointCall, workflow_instance_id: str) -> None:
         """The injected faults of a request no store write follows (the proxy relays it).
 
         Nothing else would catch a stale list, so it is confirmed even when no fault fires: one
@@ -213,11 +208,11 @@ class DiscardEndpoint:
         spent: set[str] = set()
 
         def attempt(faults: FaultSnapshot | None) -> None:
-            self.confirm(self.injected_fault(environ, workflow_instance_id, faults, spent))
+            self.confirm(self.injected_fault(call, workflow_instance_id, faults, spent))
 
         self.with_current_faults(attempt)
 
-    def validate(self, environ: WSGIEnvironment, params: Mapping[str, str]) -> None:
+    def validate(self, call: EndpointCall, params: Mapping[str, str]) -> None:
         problems = [
             (param.name, problem)
             for param in self.operation.parameters
@@ -225,7 +220,7 @@ class DiscardEndpoint:
         ]
         if problems:
             raise ApiError(400, " ".join(message for _, message in problems), details=", ".join(n for n, _ in problems))
-        if has_body(environ):
+        if call.has_body:
             raise ApiError(400, "This endpoint takes no request body; send the request without one.", details="body")
 
     @staticmethod

@@ -17,8 +17,9 @@ finalized through them), so nothing needs wrapping Flask's exception handlers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Flask, Response, request
 from flask_cors.core import (
@@ -30,17 +31,16 @@ from flask_cors.core import (
 )
 from werkzeug.datastructures import Headers
 
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
+from ..request_parts import environ_fields
 
 REMEMBERED_REQUEST_KINDS = 1024
 OPTIONS: dict[str, Any] = {"origins": "*", "expose_headers": ["Retry-After"], "max_age": 600}
 _ASKED_HEADERS = ("Origin", ACL_REQUEST_METHOD, ACL_REQUEST_HEADERS, ACL_REQUEST_HEADER_PRIVATE_NETWORK)
-_ASKED = tuple("HTTP_" + name.upper().replace("-", "_") for name in _ASKED_HEADERS)  # their WSGI environ keys
+_ORIGIN, _METHOD_ASKED, _HEADERS_ASKED, _PRIVATE_ASKED = (name.lower() for name in _ASKED_HEADERS)
 
 
 class CorsPolicy:
-    """The CORS header fields of an answer, from its request's environ, by flask-cors's rules."""
+    """The CORS header fields of an answer, from its request's method and header fields, by flask-cors's rules."""
 
     def __init__(self, app: Flask) -> None:
         resolved = get_cors_options(app, OPTIONS)
@@ -55,9 +55,10 @@ class CorsPolicy:
 
         self._headers_for = headers_for
 
-    def headers(self, environ: WSGIEnvironment) -> tuple[tuple[str, Any], ...]:
-        # request.headers.get(name) is environ.get(its CGI name), only slower; the method as Werkzeug gives it
-        return self._headers_for(environ["REQUEST_METHOD"].upper(), *(environ.get(key) for key in _ASKED))
+    def headers(self, method: str, fields: Mapping[str, str]) -> tuple[tuple[str, Any], ...]:
+        """`method` upper-cased, as Werkzeug gives it; `fields` by lower-case name (request_parts.environ_fields)."""
+        get = fields.get
+        return self._headers_for(method, get(_ORIGIN), get(_METHOD_ASKED), get(_HEADERS_ASKED), get(_PRIVATE_ASKED))
 
 
 def init_app(app: Flask, policy: CorsPolicy) -> None:
@@ -70,7 +71,7 @@ def init_app(app: Flask, policy: CorsPolicy) -> None:
     def add_cors_headers(response: Response) -> Response:
         req = request._get_current_object()  # type: ignore[attr-defined]
         headers = response.headers
-        for name, value in policy.headers(req.environ):
+        for name, value in policy.headers(req.method, environ_fields(req.environ)):
             headers.add(name, value)
         if req.method == "OPTIONS" and response.status_code == 200 and req.url_rule is not None:
             # A preflight gets 204 and no body, as Prism answers, not Flask's empty text/html 200.

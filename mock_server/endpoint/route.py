@@ -16,7 +16,7 @@ answers what is not a POST there: a preflight's 204, a 405 naming POST.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from werkzeug.http import HTTP_STATUS_CODES
@@ -25,7 +25,8 @@ from ..envelope import ApiError, encode, failure_body, new_trace_id
 from ..errors import unavailable, unexpected
 from ..journal import ExchangeLog
 from ..storage import StoreUnavailable
-from ..wire_faults import NO_ANSWER, SLOW_BODY_MS, BreakConnection, SlowBody
+from ..wire_faults import NO_ANSWER, BreakConnection, SlowBody
+from .call import EndpointCall
 from .checks import DiscardEndpoint
 from .cors import CorsPolicy
 
@@ -38,7 +39,12 @@ _JSON = ("Content-Type", "application/json")
 
 
 class EndpointRoute:
-    """WSGI middleware: the endpoint's own requests answered by `endpoint`, the rest by `app` (Flask's)."""
+    """The endpoint's own requests answered by `endpoint`, the rest by `app` (Flask's).
+
+    As WSGI middleware it serves any WSGI server; the served mock's server (serving/bridge.py)
+    asks `match` and `answer` itself, with the request it parsed, and never builds an environ
+    for the endpoint's requests.
+    """
 
     def __init__(
         self,
@@ -54,21 +60,40 @@ class EndpointRoute:
         self.method = endpoint.operation.method
         self.fullmatch: Callable[[str], re.Match[str] | None] = endpoint.operation.path_pattern.fullmatch
 
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """The path's parameters when the request is the endpoint's (method upper-cased, as Werkzeug routes it)."""
+        if method.upper() != self.method:
+            return None
+        match = self.fullmatch(path)
+        return None if match is None else match.groupdict()
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"].upper() != self.method:  # upper-cased, as Werkzeug routes methods
-            return self.app(environ, start_response)
         # The path as Werkzeug decodes PATH_INFO (UTF-8 carried in latin-1), so both match the same paths.
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-        match = self.fullmatch(path)
-        if match is None:
+        params = self.match(environ["REQUEST_METHOD"], path)
+        if params is None:
             return self.app(environ, start_response)
+        status, headers, payload = self.answer(EndpointCall.from_environ(environ, path), params)
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}", headers)
+        return payload if isinstance(payload, SlowBody) else [payload]
+
+    def answer(
+        self, call: EndpointCall, params: Mapping[str, str]
+    ) -> tuple[int, list[tuple[str, str]], bytes | SlowBody]:
+        """The whole answer to `call` (status, header fields, body), journaled and logged.
+
+        BreakConnection, journaled as a request without an answer, when a fault breaks the connection.
+        """
         started = time.perf_counter()
         trace_id = new_trace_id()
         try:
-            answer = self.endpoint(environ, match.groupdict())
+            answer = self.endpoint(call, params)
             status, body, extra = answer.status, {**answer.body, "traceId": trace_id}, answer.headers
         except BreakConnection as broken:  # the server breaks the connection: journaled as a request without answer
-            self.exchanges(environ, path, NO_ANSWER, [], b"", started, trace_id, broken.journal_fields())
+            self.exchanges(
+                call.method, call.path, call.query, call.headers, NO_ANSWER, [], b"", started, trace_id,
+                broken.journal_fields(),
+            )  # fmt: skip
             raise
         except Exception as exc:
             error = _as_api_error(exc, trace_id)
@@ -76,13 +101,11 @@ class EndpointRoute:
         payload = encode(body)
         headers = [_JSON, ("Content-Length", str(len(payload))), *extra.items()]
         if self.cors is not None:
-            headers.extend(self.cors.headers(environ))
-        self.exchanges(environ, path, status, headers, payload, started, trace_id)
-        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}", headers)
-        slow_ms = environ.get(SLOW_BODY_MS)
-        if slow_ms:
-            return SlowBody(payload, slow_ms / 1000, self.endpoint.sleep)
-        return [payload]
+            headers.extend(self.cors.headers(call.method, call.headers))
+        self.exchanges(call.method, call.path, call.query, call.headers, status, headers, payload, started, trace_id)
+        if call.slow_body_ms:
+            return status, headers, SlowBody(payload, call.slow_body_ms / 1000, self.endpoint.sleep)
+        return status, headers, payload
 
 
 def _as_api_error(exc: Exception, trace_id: str) -> ApiError:

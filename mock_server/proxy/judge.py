@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 from discard_contract import rules
@@ -28,9 +28,6 @@ from discard_contract.violations import ContractViolation
 from ..control import PREFIX
 from ..request_parts import bearer_token
 from .watch import Watch, write_atomically
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
 
 # Control calls about the upstream's instances: relayed to it (the proxy holds no instances of its own).
 PROVIDER_STATES = PREFIX + "/provider-states"
@@ -102,14 +99,14 @@ class Judge:
         params: dict[str, str] | None,
         number: int | None,
         credential: str,
-        environ: WSGIEnvironment,
+        query: str,
         body: bytes,
         trace_id: str,
     ) -> list[Finding]:
         """The rules one relayed exchange broke (also listed, logged and reported), and what it taught the model."""
         path = exchange.target
         if path.startswith(PREFIX):
-            self._learn(path, exchange, environ, body)
+            self._learn(path, exchange, query, body)
             return []
         if params is None or number is None:
             findings = _broken(ENVELOPE_CHECKS, exchange)
@@ -121,13 +118,13 @@ class Judge:
             self.write_record()
         return findings
 
-    def _learn(self, path: str, exchange: Exchange, environ: WSGIEnvironment, body: bytes) -> None:
+    def _learn(self, path: str, exchange: Exchange, query: str, body: bytes) -> None:
         if not 200 <= exchange.status < 300 or exchange.method != "POST":
             return
         if path == RESET:
             self.model.forget()
         elif path == PROVIDER_STATES:
-            change = _state_change(environ.get("QUERY_STRING", ""), body)
+            change = _state_change(query, body)
             if change.get("action", "setup") != "setup":
                 return
             try:

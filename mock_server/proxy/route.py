@@ -24,10 +24,11 @@ from discard_contract import rules
 from discard_contract.exchange import Exchange
 from discard_contract.traffic import Finding, credential_fingerprint
 
+from ..endpoint.call import EndpointCall
 from ..envelope import ApiError, encode, failure_body, new_trace_id
-from ..journal import ExchangeLog, request_headers
+from ..journal import ExchangeLog
 from ..request_parts import PATH_SAFE
-from ..wire_faults import NO_ANSWER, SLOW_BODY_MS, BreakConnection, SlowBody
+from ..wire_faults import NO_ANSWER, BreakConnection, SlowBody
 from .judge import Judge, request_problems, sl_violations, sl_violations_json
 from .upstream import Relayed, Upstream
 
@@ -72,21 +73,25 @@ class ProxyRoute:
         if self.judge.answers_itself(path):
             return self.app(environ, start_response)
         started = time.perf_counter()
-        if self._is_preflight(environ, method):  # 204 and the CORS headers, as `serve` answers, not relayed
-            return self._answer(environ, start_response, path, 204, [], b"", started, new_trace_id(), [])
+        body = environ["wsgi.input"].read()
+        call = EndpointCall.from_environ(environ, path, body)
+        if self._is_preflight(call):  # 204 and the CORS headers, as `serve` answers, not relayed
+            return self._answer(call, start_response, 204, [], b"", started, new_trace_id(), [])
         match = self.operation.path_pattern.fullmatch(path) if method == self.operation.method else None
         params = match.groupdict() if match else None
-        body = environ["wsgi.input"].read()
         number = None
         try:
             if params is not None:
-                self.endpoint.rate_limit(environ)
-                self.endpoint.relayed_faults(environ, params["workflowInstanceId"])
-                self._refuse_invalid(environ, params, body)
+                self.endpoint.rate_limit(call)
+                self.endpoint.relayed_faults(call, params["workflowInstanceId"])
+                self._refuse_invalid(call, params, body)
                 number = self.judge.model.sent(params)
-            relayed = self.upstream.send(method, _target(environ), request_headers(environ), body)
+            relayed = self.upstream.send(method, _target(environ), call.headers, body)
         except BreakConnection as broken:  # a fault breaks the connection in front of the upstream
-            self.exchanges(environ, path, NO_ANSWER, [], b"", started, new_trace_id(), broken.journal_fields())
+            self.exchanges(
+                method, path, call.query, call.headers, NO_ANSWER, [], b"", started, new_trace_id(),
+                broken.journal_fields(),
+            )  # fmt: skip
             raise
         except ApiError as own:
             if number is not None and params is not None:
@@ -94,12 +99,12 @@ class ProxyRoute:
             trace_id = new_trace_id()
             payload = encode(failure_body(own, trace_id))
             headers = [("Content-Type", "application/json"), *own.headers.items()]
-            return self._answer(environ, start_response, path, own.status, headers, payload, started, trace_id, [])
+            return self._answer(call, start_response, own.status, headers, payload, started, trace_id, [])
         exchange = Exchange.of(method, path, relayed.status, relayed.headers, _decoded(relayed))
         trace_id = str((exchange.envelope or {}).get("traceId") or new_trace_id())
-        credential = credential_fingerprint(environ.get("HTTP_AUTHORIZATION"))
+        credential = credential_fingerprint(call.headers.get("authorization"))
         try:
-            findings = self.judge.exchange(exchange, params, number, credential, environ, body, trace_id)
+            findings = self.judge.exchange(exchange, params, number, credential, call.query, body, trace_id)
         except Exception:  # a fault of the judging must never cost the client its answer
             log.exception("the proxy could not judge %s %s (trace %s); relayed unjudged", method, path, trace_id)
             findings = []
@@ -109,13 +114,12 @@ class ProxyRoute:
             status, payload, headers = self._replacement(findings)
         elif findings:
             headers.append((SL_VIOLATIONS, sl_violations(["response"], findings)))
-        return self._answer(environ, start_response, path, status, headers, payload, started, trace_id, findings)
+        return self._answer(call, start_response, status, headers, payload, started, trace_id, findings)
 
     def _answer(
         self,
-        environ: WSGIEnvironment,
+        call: EndpointCall,
         start_response: StartResponse,
-        path: str,
         status: int,
         headers: list[tuple[str, str]],
         payload: bytes,
@@ -125,20 +129,21 @@ class ProxyRoute:
     ) -> Iterable[bytes]:
         headers = [*headers, ("Content-Length", str(len(payload)))] if payload or status != 204 else list(headers)
         if self.cors is not None:
-            headers.extend((name, str(value)) for name, value in self.cors.headers(environ))  # Max-Age is an int
+            # Max-Age is an int
+            headers.extend((name, str(value)) for name, value in self.cors.headers(call.method, call.headers))
         marks = {"violations": [{"rule": f.rule.id, "why": f.why} for f in findings]} if findings else None
-        self.exchanges(environ, path, status, headers, payload, started, trace_id, marks)
+        self.exchanges(call.method, call.path, call.query, call.headers, status, headers, payload, started, trace_id,
+                       marks)  # fmt: skip
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}", headers)
-        slow_ms = environ.get(SLOW_BODY_MS)  # a slow-body fault dribbles out the relayed answer
-        if slow_ms:
-            return SlowBody(payload, slow_ms / 1000, self.endpoint.sleep)
+        if call.slow_body_ms:  # a slow-body fault dribbles out the relayed answer
+            return SlowBody(payload, call.slow_body_ms / 1000, self.endpoint.sleep)
         return [payload]
 
-    def _refuse_invalid(self, environ: WSGIEnvironment, params: dict[str, str], body: bytes) -> None:
+    def _refuse_invalid(self, call: EndpointCall, params: dict[str, str], body: bytes) -> None:
         """With --errors, a request that breaks the spec is answered here (as Prism's proxy does), never sent."""
         if not self.errors:
             return
-        problems = request_problems(self.operation, environ.get("HTTP_AUTHORIZATION"), params, body)
+        problems = request_problems(self.operation, call.headers.get("authorization"), params, body)
         if problems:
             status = 401 if any(code == rules.AUTH_401.id for _, (code, _) in problems) else 400
             message = "The request breaks the spec, so the proxy did not send it: " + "; ".join(
@@ -161,9 +166,9 @@ class ProxyRoute:
         lowered = name.lower()
         return lowered == "content-length" or (self.cors is not None and lowered.startswith("access-control-"))
 
-    def _is_preflight(self, environ: WSGIEnvironment, method: str) -> bool:
+    def _is_preflight(self, call: EndpointCall) -> bool:
         """A CORS preflight, answered by the proxy's own CORS policy (as `serve` answers it), not relayed."""
-        return self.cors is not None and method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+        return self.cors is not None and call.method == "OPTIONS" and "access-control-request-method" in call.headers
 
 
 def _target(environ: WSGIEnvironment) -> str:

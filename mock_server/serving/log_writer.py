@@ -28,6 +28,10 @@ from typing import Any, TextIO
 
 WRITE_INTERVAL_SECONDS = 0.05
 
+# This process's ID, kept current across forks: os.getpid() is a system call, and a line is logged per request.
+_PROCESS = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _PROCESS.__setitem__(0, os.getpid()))
+
 
 class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A StreamHandler whose lines are written in batches by a thread of its own."""
@@ -68,7 +72,7 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             return
         if self.redact is not None:
             line = self.redact(line)
-        if self._writer_pid != os.getpid():
+        if self._writer_pid != _PROCESS[0]:
             self._start_writer()
         self._pending.append(line)
         if record.levelno >= logging.WARNING:
@@ -88,7 +92,7 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         line = f"{formatter.stamp(created)},{msecs:03d} {message}{self.terminator}"
         if self.redact is not None:
             line = self.redact(line)
-        if self._writer_pid != os.getpid():
+        if self._writer_pid != _PROCESS[0]:
             self._start_writer()
         self._pending.append(line)
 
@@ -107,12 +111,12 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def _start_writer(self) -> None:
         with self._writing:
-            if self._writer_pid == os.getpid():
+            if self._writer_pid == _PROCESS[0]:
                 return
             # Threads do not survive the fork into workers: each worker starts its own writer. Lines still
             # pending in the parent at the fork are the parent's to write, not the child's as well.
             self._pending.clear()
-            self._writer_pid = os.getpid()
+            self._writer_pid = _PROCESS[0]
         threading.Thread(target=self._write_periodically, name="log-writer", daemon=True).start()
 
     def _write_periodically(self) -> None:

@@ -35,7 +35,7 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server.mp import MPServer
 
-from .bridge import AnswerHeaders, RsgiBridge
+from .bridge import AnswerHeaders, EndpointRoute, RsgiBridge
 from .lifeline import Lifeline
 from .limits import ServeLimits
 
@@ -89,13 +89,16 @@ class MockServer:
         port: int,
         workers: int = 1,
         limits: ServeLimits | None = None,
-        runs_inline: Callable[[dict[str, Any]], bool] | None = None,
+        runs_inline: Callable[[str], bool] | None = None,
         answer_headers: AnswerHeaders | None = None,
+        route: EndpointRoute | None = None,
     ) -> None:
-        """`runs_inline`, `answer_headers`: see RsgiBridge; None runs every request on the thread pool, adds none."""
+        """`runs_inline`, `answer_headers`, `route`: see RsgiBridge; None runs every request on the thread pool,
+        adds none, gives every request to the app."""
         self.app = app
         self.runs_inline = runs_inline
         self.answer_headers = answer_headers
+        self.route = route
         self.host = host
         self.port = port
         self.workers = workers
@@ -104,7 +107,9 @@ class MockServer:
     def run(self) -> None:
         """Serves until Ctrl-C or SIGTERM; raises PortUnavailable when the address cannot be listened on."""
         # The bridge, and the app in it, reach the workers by fork, as built: nothing is pickled or rebuilt.
-        bridge = RsgiBridge(self.app, self.limits, THREADS_PER_WORKER, self.runs_inline, self.answer_headers)
+        bridge = RsgiBridge(
+            self.app, self.limits, THREADS_PER_WORKER, self.runs_inline, self.answer_headers, self.route
+        )
         server = _GranianServer(
             "discard-mock",
             address=self.host,

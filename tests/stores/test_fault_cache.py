@@ -22,6 +22,7 @@ from discard_contract.spec import Spec
 from mock_server import create_app
 from mock_server.context import EXTENSION_KEY
 from mock_server.domain import shipped_rule
+from mock_server.endpoint.call import EndpointCall
 from mock_server.envelope import ApiError
 from mock_server.faults import Fault
 from mock_server.seed import load_seed
@@ -162,13 +163,16 @@ def test_a_relayed_request_finds_a_stale_list_and_answers_the_fault_added_elsewh
     fault of the cached list fires."""
     one, other = _replicas(shared)
     endpoint = other.extensions[EXTENSION_KEY].endpoint
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": discard_path()}
-    endpoint.relayed_faults(dict(environ), DOCS_INSTANCE)  # no fault: relayed
+
+    def call() -> EndpointCall:
+        return EndpointCall("POST", discard_path(), "", {}, "127.0.0.1", has_body=False)
+
+    endpoint.relayed_faults(call(), DOCS_INSTANCE)  # no fault: relayed
     cached = _storage(other).faults.snapshot()
     assert one.test_client().post("/__mock/faults", json={"status": 502, "count": 1}).status_code == 201
     assert _storage(other).faults.snapshot() == cached  # `other` has not heard of it
     with pytest.raises(ApiError) as answered:
-        endpoint.relayed_faults(dict(environ), DOCS_INSTANCE)
+        endpoint.relayed_faults(call(), DOCS_INSTANCE)
     assert answered.value.status == 502
-    endpoint.relayed_faults(dict(environ), DOCS_INSTANCE)  # its one hit is spent, fleet-wide
+    endpoint.relayed_faults(call(), DOCS_INSTANCE)  # its one hit is spent, fleet-wide
     assert [(f.count) for f in _storage(one).faults.faults()] == [0]
