@@ -8,6 +8,7 @@ answers exactly as the jsonschema validator does.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -63,11 +64,18 @@ def string_check(schema: Any, pointer: Callable[[str], Any]) -> Callable[[Any], 
     rules = _StringRules()
     if not _collect(schema, rules, 0, pointer) or not rules.typed:
         return None
-    shortest, longest = rules.min_length, rules.max_length
+    shortest, longest = rules.min_length, rules.max_length if rules.max_length is not None else sys.maxsize
     searches = tuple(pattern.search for pattern in rules.patterns)
+    if len(searches) == 1:  # the usual schema, one pattern: no generator for it (three run per request)
+        [search] = searches
+
+        def accepts_one(value: Any) -> bool:
+            return isinstance(value, str) and shortest <= len(value) <= longest and search(value) is not None
+
+        return accepts_one
 
     def accepts(value: Any) -> bool:
-        if not isinstance(value, str) or len(value) < shortest or (longest is not None and len(value) > longest):
+        if not isinstance(value, str) or not shortest <= len(value) <= longest:
             return False
         return all(search(value) for search in searches)
 

@@ -198,20 +198,26 @@ def _lighter_log_records() -> None:
 
 
 def _runs_inline(app: Flask, store: str) -> Callable[[str], bool] | None:
-    """Which requests never wait on anything, so the server may run them on its event loop's thread.
+    """Which requests never wait long, so the server may run them on its event loop's thread.
 
-    With the memory store, a request to the endpoint only computes, unless a latency fault is
-    in force (it sleeps). Control calls may take long (a reset reloads every seeded instance),
-    and the other stores wait on locks or the network: those run on the thread pool.
+    A request to the endpoint only computes, on the memory store, or also takes SQLite's writers'
+    turn: a lock held by one short transaction at a time, which the pool's threads would wait for
+    just the same. Handed to a pool thread and back, a SQLite discard cost twice as much (the
+    hand-off and the GIL passed between threads; bench/README.md). Not inline: a latency fault in
+    force (it sleeps), control calls (a reset rewrites every instance), and Redis, which waits on
+    the network, where an outage would hold up every connection of the worker.
     """
-    if store != MEMORY:
+    if store.startswith(REDIS_SCHEMES):
         return None
     faults = app.extensions[EXTENSION_KEY].faults
 
     def runs_inline(path: str) -> bool:
         if path.startswith(CONTROL_PREFIX):
             return False
-        return faults is None or not any(fault.latency_ms for fault in faults.snapshot().active)
+        if faults is None:
+            return True
+        active = faults.snapshot().active
+        return not active or not any(fault.latency_ms for fault in active)
 
     return runs_inline
 

@@ -111,8 +111,8 @@ class ConditionalUpdate:
     assign: Mapping[str, object]
 
     def __post_init__(self) -> None:
-        unknown = (set(self.expect) | set(self.assign)) - INSTANCE_FIELDS
-        if unknown:
+        if not (self.expect.keys() <= INSTANCE_FIELDS and self.assign.keys() <= INSTANCE_FIELDS):
+            unknown = (set(self.expect) | set(self.assign)) - INSTANCE_FIELDS
             raise ValueError(f"not instance fields: {sorted(unknown)}")
 
     def matches(self, instance: Instance | None) -> bool:

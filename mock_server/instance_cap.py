@@ -11,7 +11,7 @@ restart that keeps the instances keeps their count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .domain import ConditionalUpdate, Instance
 from .envelope import ApiError
@@ -26,16 +26,12 @@ class CappedInstanceStore:
     def __init__(self, inner: InstanceStore, max_created: int = DEFAULT_MAX_CREATED) -> None:
         self.inner = inner
         self.max_created = max_created
-
-    # The request path's calls go straight to the store.
-    def get(self, workflow_instance_id: str) -> Instance | None:
-        return self.inner.get(workflow_instance_id)
-
-    def update_if(self, update: ConditionalUpdate) -> tuple[Instance | None, bool]:
-        return self.inner.update_if(update)
-
-    def update_if_faults(self, update: ConditionalUpdate, faults: FaultSnapshot) -> tuple[Instance | None, bool]:
-        return self.inner.update_if_faults(update, faults)
+        # The request path's calls are the store's own methods: no call in between, on every discard.
+        self.get: Callable[[str], Instance | None] = inner.get
+        self.update_if: Callable[[ConditionalUpdate], tuple[Instance | None, bool]] = inner.update_if
+        self.update_if_faults: Callable[[ConditionalUpdate, FaultSnapshot], tuple[Instance | None, bool]] = (
+            inner.update_if_faults
+        )
 
     def instances(self) -> list[Instance]:
         return self.inner.instances()

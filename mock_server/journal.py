@@ -201,7 +201,7 @@ class ExchangeLog:
                     **(extra or {}),
                 }
             )
-        self._log_line("%s %s %d %.1fms %s", method, path, status, elapsed_ms, trace_id)
+        self._log_line(f"{method} {path} {status} {elapsed_ms:.1f}ms {trace_id}")
 
 
 def init_app(app: Flask, exchanges: ExchangeLog) -> None:

@@ -30,7 +30,9 @@ class EndpointCall:
 
     `headers`: the header fields by lower-case name, a repeated field's values comma-joined
     (RFC 9110 5.3), as a WSGI environ holds them. `path`: decoded, as Flask routes it.
-    `slow_body_ms`: set by a slow-body fault, for whoever sends the answer.
+    `slow_body_ms`: set by a slow-body fault, for whoever sends the answer. `inline`: the call runs
+    where it may not wait (the server's event loop); `rate_limited` carries over when it is run
+    again, so the rate limit counts it once.
     """
 
     method: str
@@ -40,6 +42,8 @@ class EndpointCall:
     client: str | None
     has_body: bool
     slow_body_ms: int = 0
+    inline: bool = False
+    rate_limited: bool = False
 
     @classmethod
     def from_environ(cls, environ: WSGIEnvironment, path: str, body: bytes | None = None) -> EndpointCall:
@@ -56,3 +60,8 @@ class EndpointCall:
     def query_args(self) -> MultiDict[str, str]:
         """The query string's parameters, parsed exactly as Flask's `request.args` parses them."""
         return Request({"QUERY_STRING": self.query}).args
+
+
+class MustWait(Exception):
+    """An inline call met something it must wait for (a latency fault the server had not heard of
+    when it chose to run the call inline): run it again where it may wait. Nothing was changed."""

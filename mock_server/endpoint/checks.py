@@ -29,6 +29,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from discard_contract.headers import RETRY_AFTER, retry_after_value
@@ -41,6 +42,7 @@ from ..rate_limit import RateLimiter, rate_key
 from ..storage import FaultRegistry, InstanceStore
 from ..storage.interfaces import FaultSnapshot, StaleFaults
 from ..wire_faults import BreakConnection, cannot_break
+from .call import MustWait
 from .keys import ApiKey, Keyring
 from .prefer import read_preference, select_example
 
@@ -85,7 +87,9 @@ class DiscardEndpoint:
         example = self.chosen_example(call)
         if example is not None:
             return example
-        self.rate_limit(call)
+        if not call.rate_limited:  # a call run again (MustWait) is counted once
+            self.rate_limit(call)
+            call.rate_limited = True
         spent: set[str] = set()
         return self.with_current_faults(lambda faults: self.checked(call, params, faults, spent))
 
@@ -161,6 +165,10 @@ class DiscardEndpoint:
         call.slow_body_ms = 0  # an earlier attempt's
         if faults is None or not faults.active or self.faults is None:
             return faults
+        if call.inline and any(fault.latency_ms for fault in faults.active):
+            # The server's event loop must not sleep: the call runs again on a thread, decided afresh. Nothing
+            # was taken yet; a list this process had not heard of gets here once StaleFaults reloaded it.
+            raise MustWait
         registry = self.faults
         confirmed = False
         after = faults
@@ -213,13 +221,16 @@ class DiscardEndpoint:
         self.with_current_faults(attempt)
 
     def validate(self, call: EndpointCall, params: Mapping[str, str]) -> None:
-        problems = [
-            (param.name, problem)
-            for param in self.operation.parameters
-            if (problem := param.problem(params[param.name])) is not None
-        ]
-        if problems:
-            raise ApiError(400, " ".join(message for _, message in problems), details=", ".join(n for n, _ in problems))
+        for param in self.operation.parameters:
+            if not param.accepts(params[param.name]):  # one is not as the spec wants it: name each that is not
+                problems = [
+                    (each.name, problem)
+                    for each in self.operation.parameters
+                    if (problem := each.problem(params[each.name])) is not None
+                ]
+                raise ApiError(
+                    400, " ".join(message for _, message in problems), details=", ".join(n for n, _ in problems)
+                )
         if call.has_body:
             raise ApiError(400, "This endpoint takes no request body; send the request without one.", details="body")
 
@@ -235,7 +246,7 @@ class DiscardEndpoint:
         With faults, the same step checks that they are still at `faults`' version (StaleFaults if not).
         """
         instances = self.instances
-        update_if = instances.update_if if faults is None else lambda update: instances.update_if_faults(update, faults)
+        update_if = instances.update_if if faults is None else partial(instances.update_if_faults, faults=faults)
         try:
             return self.rule.discard(update_if, account_group_id, campaign_id, workflow_instance_id)
         except NotFound:

@@ -26,7 +26,7 @@ from ..errors import unavailable, unexpected
 from ..journal import ExchangeLog
 from ..storage import StoreUnavailable
 from ..wire_faults import NO_ANSWER, BreakConnection, SlowBody
-from .call import EndpointCall
+from .call import EndpointCall, MustWait
 from .checks import DiscardEndpoint
 from .cors import CorsPolicy
 
@@ -82,13 +82,16 @@ class EndpointRoute:
     ) -> tuple[int, list[tuple[str, str]], bytes | SlowBody]:
         """The whole answer to `call` (status, header fields, body), journaled and logged.
 
-        BreakConnection, journaled as a request without an answer, when a fault breaks the connection.
+        BreakConnection, journaled as a request without an answer, when a fault breaks the connection;
+        MustWait, journaled by nobody, when an inline call must wait (the caller runs it again on a thread).
         """
         started = time.perf_counter()
         trace_id = new_trace_id()
         try:
             answer = self.endpoint(call, params)
             status, body, extra = answer.status, {**answer.body, "traceId": trace_id}, answer.headers
+        except MustWait:  # answered when run again, where it may wait: nothing to journal yet
+            raise
         except BreakConnection as broken:  # the server breaks the connection: journaled as a request without answer
             self.exchanges(
                 call.method, call.path, call.query, call.headers, NO_ANSWER, [], b"", started, trace_id,

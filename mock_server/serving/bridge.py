@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from ..endpoint.call import EndpointCall
+from ..endpoint.call import EndpointCall, MustWait
 from ..envelope import error_body, new_trace_id
 from ..wire_faults import SlowBody
 from .head import Refusal, client_host, decoded_path, head_fields, read_fields, wsgi_environ
@@ -127,9 +127,13 @@ class RsgiBridge:
         if params is not None:
             call = EndpointCall(scope.method, path, scope.query_string, fields, client_host(scope.client), bool(body))
             answer = self.route.answer  # type: ignore[union-attr]  # params come from a route
-            if self.runs_inline(path):
-                status, headers, payload = answer(call, params)
-            else:
+            call.inline = self.runs_inline(path)
+            if call.inline:
+                try:
+                    status, headers, payload = answer(call, params)
+                except MustWait:  # a fault this process had not heard of asks it to wait: on a thread, then
+                    call.inline = False
+            if not call.inline:
                 status, headers, payload = await asyncio.get_running_loop().run_in_executor(
                     self._pool, answer, call, params
                 )

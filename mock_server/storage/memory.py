@@ -52,8 +52,11 @@ class MemoryInstanceStore:
             if stored is None:
                 return None, False
             row = stored if type(stored) is tuple else _fields(stored)  # type: ignore[arg-type]
-            if row[_ID] != wanted or any(row[_POSITION[name]] != value for name, value in update.expect.items()):
+            if row[_ID] != wanted:
                 return Instance(*row), False
+            for name, value in update.expect.items():
+                if row[_POSITION[name]] != value:
+                    return Instance(*row), False
             changed = list(row)
             for name, value in update.assign.items():
                 changed[_POSITION[name]] = value
