@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import astuple, fields
 
 from ...domain import ConditionalUpdate, Instance
-from ..interfaces import DuplicateInstance, FaultSnapshot, InstanceLimitReached, StaleFaults
+from ..interfaces import DuplicateInstance, FaultSnapshot, InstanceLimitReached
 from .db import SqliteDatabase
-from .faults import VERSION, check_version
+from .faults import check_version
 
 COLUMNS = tuple(field.name for field in fields(Instance))
 _SELECT = ", ".join(COLUMNS)
@@ -70,19 +70,6 @@ class SqliteInstanceStore:
         return self._write(update, faults)
 
     def _write(self, update: ConditionalUpdate, faults: FaultSnapshot | None) -> tuple[Instance | None, bool]:
-        """The update, in the writers' turn only when the instance as it stands would take it.
-
-        A request the instance refuses (out of scope: 404; not pending: 409) is answered from one
-        read, outside the turn: a 404 or 409 waited for every writer of every worker before it, a
-        third of the mix. The read is one statement, so the row and the fault list's version come
-        from one snapshot; a refusal it finds held at that moment, within the request. A request
-        the row would accept takes the turn, where the UPDATE checks again.
-        """
-        standing, version = self._read(update.workflow_instance_id, with_version=faults is not None)
-        if faults is not None and version != faults.version:
-            raise StaleFaults
-        if not update.matches(standing):
-            return standing, False
         # Column names come from Instance's fields (ConditionalUpdate refuses any other), never from input.
         assignments = ", ".join(f"{name} = ?" for name in update.assign)
         conditions = "".join(f" AND {name} = ?" for name in update.expect)
@@ -99,13 +86,6 @@ class SqliteInstanceStore:
                 f"SELECT {_SELECT} FROM instances WHERE workflow_instance_id = ?", (update.workflow_instance_id,)
             ).fetchall()
         return (_instance(found[0]) if found else None), False
-
-    def _read(self, workflow_instance_id: str, with_version: bool) -> tuple[Instance | None, object]:
-        """The instance (None if unknown) and the fault list's version, in one statement: one snapshot."""
-        version = f"({VERSION})" if with_version else "NULL"  # a store without faults has no version table
-        statement = f"SELECT {version}, {_SELECT} FROM (SELECT 1) LEFT JOIN instances ON workflow_instance_id = ?"
-        row = self._db.connection().execute(statement, (workflow_instance_id,)).fetchall()[0]
-        return (_instance(row[1:]) if row[1] is not None else None), row[0]
 
     def add(self, instance: Instance, limit: int | None = None) -> None:
         """The limit's count is a row beside the instances, read and raised in the insert's transaction."""
