@@ -16,7 +16,7 @@ from flask import Flask, Response, g, request
 from werkzeug.datastructures import Headers
 
 from .redaction import Redactor
-from .request_parts import environ_fields
+from .request_parts import environ_fields, environ_text
 from .serving.log_writer import info_lines
 
 log = logging.getLogger("discard_mock")
@@ -219,7 +219,7 @@ def init_app(app: Flask, exchanges: ExchangeLog) -> None:
         exchanges(
             req.method,
             req.path,
-            req.environ.get("QUERY_STRING", ""),
+            environ_text(req.environ.get("QUERY_STRING", "")),
             environ_fields(req.environ),
             response.status_code,
             response.headers,

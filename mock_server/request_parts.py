@@ -27,6 +27,25 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
+def wsgi_string(text: str) -> str:
+    """`text` as a WSGI environ carries it: its UTF-8 bytes, each as one latin-1 character (PEP 3333).
+
+    A server that hands over text (granian's path and query) must be put in this form for Werkzeug,
+    which encodes environ strings as latin-1: a character past U+00FF, sent raw, was a 500.
+    """
+    return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def environ_text(value: str) -> str:
+    """What `wsgi_string` made of a text: the text again (a server that put text in as is keeps it)."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return value
+
+
 def environ_fields(environ: WSGIEnvironment) -> dict[str, str]:
     """A WSGI environ's header fields by lower-case name (`HTTP_X_API_KEY` is `x-api-key`), as sent.
 

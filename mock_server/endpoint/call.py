@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
-from ..request_parts import environ_fields, has_body
+from ..request_parts import environ_fields, environ_text, has_body, wsgi_string
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -29,7 +29,8 @@ class EndpointCall:
     """A request on the endpoint's route.
 
     `headers`: the header fields by lower-case name, a repeated field's values comma-joined
-    (RFC 9110 5.3), as a WSGI environ holds them. `path`: decoded, as Flask routes it.
+    (RFC 9110 5.3), as a WSGI environ holds them. `path`: decoded, as Flask routes it; `query`: the
+    query string as text (a WSGI environ's latin-1 form read back as UTF-8).
     `slow_body_ms`: set by a slow-body fault, for whoever sends the answer. `inline`: the call runs
     where it may not wait (the server's event loop); `rate_limited` carries over when it is run
     again, so the rate limit counts it once.
@@ -51,7 +52,7 @@ class EndpointCall:
         return cls(
             method=environ["REQUEST_METHOD"].upper(),
             path=path,
-            query=environ.get("QUERY_STRING", ""),
+            query=environ_text(environ.get("QUERY_STRING", "")),
             headers=environ_fields(environ),
             client=environ.get("REMOTE_ADDR"),
             has_body=has_body(environ) if body is None else bool(body),
@@ -59,7 +60,7 @@ class EndpointCall:
 
     def query_args(self) -> MultiDict[str, str]:
         """The query string's parameters, parsed exactly as Flask's `request.args` parses them."""
-        return Request({"QUERY_STRING": self.query}).args
+        return Request({"QUERY_STRING": wsgi_string(self.query)}).args
 
 
 class MustWait(Exception):

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from ..request_parts import wsgi_string
 from .limits import ServeLimits
 
 
@@ -89,8 +90,8 @@ def wsgi_environ(scope: Any, fields: Mapping[str, str], body: bytes) -> dict[str
         environ[_ENVIRON_KEYS.get(name) or _environ_key(name)] = value
     server_host, _, server_port = scope.server.rpartition(":")
     environ["REQUEST_METHOD"] = scope.method
-    environ["PATH_INFO"] = scope.path.encode("utf-8", "surrogateescape").decode("latin-1")
-    environ["QUERY_STRING"] = scope.query_string
+    environ["PATH_INFO"] = wsgi_string(scope.path)
+    environ["QUERY_STRING"] = wsgi_string(scope.query_string)
     environ["SERVER_PROTOCOL"] = "HTTP/" + scope.http_version
     environ["REMOTE_ADDR"] = client_host(scope.client)
     environ["REMOTE_PORT"] = scope.client.rpartition(":")[2]

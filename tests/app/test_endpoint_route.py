@@ -82,3 +82,15 @@ def test_a_non_ascii_path_reaches_the_endpoint_decoded_as_flask_would(app: Flask
     assert response.status_code == 400
     assert_error_envelope(response.get_json())
     assert response.get_json()["error"]["details"] == "accountGroupId"
+
+
+def test_a_non_ascii_query_is_read_as_its_text(app: Flask) -> None:
+    """UTF-8 in QUERY_STRING (carried as latin-1, per WSGI), as a WSGI server hands it over: `?__code=` is
+    obeyed and the journal shows the text sent, not its bytes read as latin-1."""
+    environ = EnvironBuilder(path=discard_path(), method="POST", headers=bearer()).get_environ()
+    environ["QUERY_STRING"] = "__code=409&note=é☃".encode().decode("latin-1")
+    response = app.response_class.from_app(app, environ)
+    assert response.status_code == 409
+    assert_error_envelope(response.get_json())
+    newest = app.test_client().get("/__mock/requests?limit=1").get_json()["requests"][0]
+    assert newest["query"] == "__code=409&note=é☃", newest

@@ -245,3 +245,19 @@ def test_a_request_after_the_refusals_still_works(served_mock: MockProcess) -> N
     """The refusals above closed their connections only; the server is still serving."""
     ids = fresh_pending(served_mock)
     assert send_raw(served_mock, request(b"POST", path_of(ids).encode(), AUTH)).status == 200
+
+
+def test_a_query_of_raw_utf8_bytes_is_read_as_its_text_not_a_500(served_mock: MockProcess) -> None:
+    """Bytes outside ASCII sent unencoded in the query (curl sends them so): the endpoint and Flask read
+    the text; WSGI carries it as latin-1, which a character past U+00FF is not."""
+    unknown = discard_path(workflow_instance_id="0" * 24).encode()
+    query = "note=é☃".encode()
+    before = instances(served_mock)
+    answer = send_raw(served_mock, request(b"POST", unknown + b"?" + query, AUTH))
+    assert answer.status == 404, answer
+    assert_error_envelope(answer.body)
+    control = send_raw(served_mock, request(b"GET", b"/__mock/requests?limit=1&" + query))
+    assert control.status == 200, control
+    [entry] = control.body["requests"]
+    assert entry["query"] == "note=é☃", entry
+    assert instances(served_mock) == before
