@@ -29,8 +29,6 @@ SLOW_BODY_PIECES = 10
 SOCKET_SERVER = "gunicorn"
 # The status a request that got no answer is journaled with (HAR and browsers say 0 too).
 NO_ANSWER = 0
-# Where the endpoint tells the route that the answer's body is to take this many milliseconds.
-SLOW_BODY_MS = "discard_mock.slow_body_ms"
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
 
 
