@@ -19,6 +19,7 @@ from .context import EXTENSION_KEY
 from .control import PREFIX as CONTROL_PREFIX
 from .endpoint.route import EndpointRoute
 from .flag_values import at_least, probability
+from .journal import DEFAULT_CAPACITY, DEFAULT_MAX_BYTES
 from .proxy.cli import add_proxy_parser, proxy_settings
 from .redaction import Redactor
 from .seed import DataFileError
@@ -94,12 +95,15 @@ def add_shared_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-control", action="store_true", help="leave out the /__mock control API (answers 404)")
     parser.add_argument("--no-cors", action="store_true", help="turn CORS off (preflights get 405)")
     parser.add_argument(
-        "--journal-size", type=at_least(1), default=1000, help="requests the journal keeps (default %(default)s)"
+        "--journal-size",
+        type=at_least(1),
+        default=DEFAULT_CAPACITY,
+        help="requests the journal keeps (default %(default)s)",
     )
     parser.add_argument(
         "--journal-bytes",
         type=at_least(64 * 1024),
-        default=8 * 1024 * 1024,
+        default=DEFAULT_MAX_BYTES,
         metavar="BYTES",
         help="and the bytes it may hold: the oldest requests fall off past either bound, and one request's "
         "record is cut short past 16 KiB (default %(default)s)",
@@ -200,12 +204,10 @@ def _lighter_log_records() -> None:
 def _runs_inline(app: Flask, store: str) -> Callable[[str], bool] | None:
     """Which requests never wait long, so the server may run them on its event loop's thread.
 
-    A request to the endpoint only computes, on the memory store, or also takes SQLite's writers'
-    turn: a lock held by one short transaction at a time, which the pool's threads would wait for
-    just the same. Handed to a pool thread and back, a SQLite discard cost twice as much (the
-    hand-off and the GIL passed between threads; bench/README.md). Not inline: a latency fault in
-    force (it sleeps), control calls (a reset rewrites every instance), and Redis, which waits on
-    the network, where an outage would hold up every connection of the worker.
+    An endpoint request computes, or takes SQLite's writers' turn (one short transaction at a time,
+    which a pool thread would wait for too; handed to a pool thread and back, a SQLite discard cost
+    twice as much: bench/README.md). Not inline: a latency fault in force (it sleeps), control calls
+    (a reset rewrites every instance), and Redis (an outage would hold up every connection).
     """
     if store.startswith(REDIS_SCHEMES):
         return None

@@ -7,12 +7,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from . import journal
+
 DEFAULTS: Mapping[str, Any] = {
     "DATA_FILE": None,  # None: the shipped seed data
     "CONTROL_API": True,
     "CORS": True,
-    "JOURNAL_SIZE": 1000,
-    "JOURNAL_BYTES": 8 * 1024 * 1024,  # and at most this many bytes of requests (oversized entries cut short)
+    "JOURNAL_SIZE": journal.DEFAULT_CAPACITY,
+    "JOURNAL_BYTES": journal.DEFAULT_MAX_BYTES,  # and at most this many bytes of requests (oversized entries cut short)
     "MAX_INSTANCES": 100_000,  # instances the control API and provider states may create (counted by the store)
     # "memory", "sqlite:PATH", "redis://HOST:PORT/DB" (see storage.ENGINES), or a callable
     # (seeded instances) -> storage.Storage
