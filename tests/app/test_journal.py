@@ -188,3 +188,17 @@ def test_a_served_journal_masks_keys_and_the_token(app_factory: Callable[..., Fl
     shown = json.dumps(body)
     assert "sk_test_execute" not in shown and "tok-for-control" not in shown
     assert body["requests"][0]["headers"]["Authorization"] == "Bearer sk_test_…cute"
+
+
+def test_a_record_holding_what_marshal_cannot_keep_is_kept_as_text() -> None:
+    """Entries are kept serialized: a value the serializer refuses (a caller's own mapping, an object)
+    is kept as its text, never an error on the request's path."""
+
+    class Fields(dict[str, str]):  # a mapping of the caller's own class
+        pass
+
+    journal = RequestJournal(10)
+    journal.record({"path": "/a", "headers": Fields({"x-request-id": "r-1"}), "marks": [object()], "status": 200})
+    [entry] = journal.entries()
+    assert entry["headers"] == {"X-Request-Id": "r-1"}
+    assert entry["status"] == 200 and entry["marks"][0].startswith("<object object at")
