@@ -27,7 +27,7 @@ from discard_contract.traffic import Finding, credential_fingerprint
 from ..endpoint.call import EndpointCall
 from ..envelope import ApiError, encode, failure_body, new_trace_id
 from ..journal import ExchangeLog
-from ..request_parts import PATH_SAFE
+from ..request_parts import PATH_SAFE, environ_text
 from ..wire_faults import NO_ANSWER, BreakConnection, SlowBody
 from .judge import Judge, request_problems, sl_violations, sl_violations_json
 from .upstream import Relayed, Upstream
@@ -174,7 +174,7 @@ class ProxyRoute:
 def _target(environ: WSGIEnvironment) -> str:
     """The path and query to send on: the path as the server decoded it, re-encoded; the query as it came."""
     path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe=PATH_SAFE)
-    query = environ.get("QUERY_STRING", "")
+    query = environ_text(environ.get("QUERY_STRING", ""))  # the text; non-ASCII goes on as its UTF-8, encoded
     return f"{path}?{query}" if query else path
 
 

@@ -49,6 +49,22 @@ def test_a_request_reaches_the_upstream_unchanged_and_its_answer_comes_back_unch
     assert seen["traceId"] == sent.json()["traceId"]
 
 
+def test_a_query_of_raw_utf8_bytes_reaches_the_upstream_as_its_text(proxy: ProxyProcess, upstream: MockProcess) -> None:
+    """Sent unencoded (curl sends it so), the query is relayed as the same text, not its bytes read as latin-1."""
+    target = discard_path(workflow_instance_id=UNKNOWN_INSTANCE) + "?note=é☃"
+    with socket.create_connection(proxy.host_port, timeout=10) as sock:
+        sock.sendall(
+            f"POST {target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {EXECUTE_KEY}\r\n"
+            "Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
+        )
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 404 "), answer[:300]
+    seen = requests.get(upstream.url("/__mock/requests"), timeout=10).json()["requests"][-1]
+    assert seen["query"] == "note=%C3%A9%E2%98%83", seen  # the text's UTF-8, percent-encoded on the way
+
+
 def test_the_proxy_answers_its_own_control_calls_and_relays_the_upstreams(proxy: ProxyProcess) -> None:
     for path in ("/__mock/violations", "/__mock/report", "/__mock/faults"):
         assert proxy.call("GET", path)[0] == 200, path
