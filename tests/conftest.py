@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,12 @@ from mock_server.context import EXTENSION_KEY, MockContext
 from .support.browser import launched_chromium, unavailable_reason
 from .support.redis_server import own_redis, redis_prefix, redis_server  # noqa: F401 (fixtures)
 from .support.served import MockProcess, served
+
+# Hypothesis keeps the Unicode tables its text strategies need in its storage directory, by default
+# `.hypothesis` in the working directory, and building them costs seconds of CPU. The contract suite
+# runs here in a fresh directory each (some sixty runs): sent to this checkout's directory, they build
+# the tables once. The suite keeps no examples there (its Hypothesis database is off), so no run sees another's.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(__file__).resolve().parent.parent / ".hypothesis"))
 
 
 @pytest.fixture(scope="session")
