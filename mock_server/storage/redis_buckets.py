@@ -19,9 +19,8 @@ class RedisBuckets:
     def take(self, key: str, limit: RateLimit, now: float) -> float | None:
         """`now` is ignored: the replicas' hosts need not agree on the time, Redis's TIME decides."""
         bucket = self._redis.key("bucket:" + key)
-        wait = self._redis.run(
-            lambda _: self._redis.scripts.take_token(keys=[bucket], args=[repr(limit.per_second), limit.burst])
-        )
+        args = [repr(limit.per_second), limit.burst]
+        wait = self._redis.run(lambda _: self._redis.script(self._redis.scripts.take_token, [bucket], args))
         return float(wait) if wait else None
 
     def clear(self) -> None:

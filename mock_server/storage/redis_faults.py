@@ -73,14 +73,14 @@ class RedisFaultRegistry:
             return cached
 
     def confirm(self, faults: FaultSnapshot) -> None:
-        if (self._redis.run(lambda client: client.get(self._version)) or b"") != version_of(faults):
+        if (self._redis.run(lambda _: self._redis.command("GET", self._version)) or b"") != version_of(faults):
             raise StaleFaults
 
     def consume(self, fault: Fault, faults: FaultSnapshot) -> FaultSnapshot | None:
         keys = [self._hits, self._version]
         token = _token()
         args: list[str | bytes] = [fault.id, version_of(faults), token]
-        left = int(self._redis.run(lambda _: self._redis.scripts.consume_fault(keys=keys, args=args)))
+        left = int(self._redis.run(lambda _: self._redis.script(self._redis.scripts.consume_fault, keys, args)))
         if left == -2:
             raise StaleFaults
         if left < 0:

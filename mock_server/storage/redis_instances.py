@@ -78,7 +78,7 @@ class RedisInstanceStore:
         args += [json.dumps(dict(update.assign)), *fault_version]
 
         def write(_: redis.Redis) -> list[Any]:
-            outcome: list[Any] = self._redis.scripts.conditional_write(keys=keys, args=args)
+            outcome: list[Any] = self._redis.script(self._redis.scripts.conditional_write, keys, args)
             if outcome[0] == -1:
                 raise Unseeded
             return outcome

@@ -213,6 +213,22 @@ def test_a_redis_that_comes_up_later_is_used_without_a_restart(tmp_path: Path) -
         server.kill()
 
 
+def test_a_redis_restarted_between_two_requests_answers_the_second_as_usual(tmp_path: Path) -> None:
+    """The connection a thread keeps for the discard's commands is checked before each one: a socket
+    Redis closed when it restarted is replaced, not written to (its reply lost: a 503 'may have applied')."""
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        client = create_app({"STORE": server.url}).test_client()
+        assert client.post(discard_path(), headers=bearer()).status_code == 200
+        server.kill()
+        server.start()  # empty: no persistence
+        answer = client.post(discard_path(), headers=bearer())
+        assert answer.status_code == 200, answer.get_json()  # reseeded from the data file: pending again
+        assert client.post(discard_path(), headers=bearer()).status_code == 409
+    finally:
+        server.kill()
+
+
 def test_health_reports_every_store(tmp_path: Path) -> None:
     for config, kind in (({}, "memory"), ({"STORE": f"sqlite:{tmp_path / 'mock.db'}"}, "sqlite")):
         answer = create_app(config).test_client().get("/__mock/health")
