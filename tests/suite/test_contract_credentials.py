@@ -13,8 +13,6 @@ import base64
 import io
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +27,7 @@ from contract_tests.provisioning import NOT_PENDING
 from mock_server import create_app
 from mock_server.endpoint.keys import ApiKey
 
+from ..support.suite_process import run_pytest
 from .test_contract_suite import SETTLE_SECONDS
 from .variants import ServedApp, served
 from .variants.auth_403 import NoPermissionCheckKeyring
@@ -108,14 +107,14 @@ def run_with_every_artefact(base_url: str, workdir: Path, *args: str) -> tuple[i
     """The installed suite with every credential given; its exit code and every artefact a CI job keeps."""
     files = {"junit": workdir / "junit.xml", "report": workdir / "report.json", "summary": workdir / "summary.md"}
     command = [
-        sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-p", "no:cacheprovider",
+        "--pyargs", "contract_tests", "-p", "no:cacheprovider",
         f"--base-url={base_url}", f"--api-key={KEY}", f"--api-key-without-permission={KEY_WITHOUT_PERMISSION}",
         f"--state-setup-header=X-Mock-Control-Token: {CONTROL_TOKEN}", "--contract-no-shrink",
         "--contract-examples=8", f"--contract-settle-seconds={SETTLE_SECONDS}",
         f"--junitxml={files['junit']}", f"--contract-report={files['report']}", *args,
     ]  # fmt: skip
     environment = {**os.environ, "GITHUB_STEP_SUMMARY": str(files["summary"])}
-    done = subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=300)
+    done = run_pytest(command, workdir, environment, timeout=300)
     artefacts = {"stdout": done.stdout, "stderr": done.stderr}
     artefacts |= {name: path.read_text() for name, path in files.items() if path.exists()}
     return done.returncode, artefacts

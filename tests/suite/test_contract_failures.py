@@ -3,8 +3,8 @@ and the seed, and nothing of the suite's insides; any --tb style asked for gets 
 
 from __future__ import annotations
 
+import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from contract_tests.failures import gate_view
 from discard_contract import rules
 from discard_contract.violations import ContractViolation, violation
 
+from ..support.suite_process import run_pytest
 from .test_contract_suite import SETTLE_SECONDS
 from .variants import served
 from .variants.auth_403 import permission_not_checked
@@ -28,12 +29,12 @@ VARIABLES = {"sk_test_execute": "CONTRACT_API_KEY", "sk_test_readonly": "CONTRAC
 def run_installed(base_url: str, workdir: Path, *args: str) -> tuple[int, str]:
     """The installed suite with the mock's keys, on one test; its exit code and its whole console output."""
     command = [
-        sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-p", "no:cacheprovider",
+        "--pyargs", "contract_tests", "-p", "no:cacheprovider",
         f"--base-url={base_url}", "--api-key=sk_test_execute", "--api-key-without-permission=sk_test_readonly",
         f"--state-setup-url={base_url}/__mock/provider-states", f"--contract-seed={SEED}",
         f"--contract-settle-seconds={SETTLE_SECONDS}", "-k", CAUGHT_BY, *args,
     ]  # fmt: skip
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)
+    done = run_pytest(command, workdir, os.environ, timeout=300)
     return done.returncode, done.stdout + done.stderr
 
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from mock_server import create_app
 from mock_server.seed import DEFAULT_DATA
 
 from ..support.served import served as served_process
+from ..support.suite_process import run_pytest
 from .variants import BROKEN, served
 from .variants.correct import (
     approved_action,
@@ -59,14 +58,14 @@ def run_suite(
     this job's own GitHub step summary)."""
     report = workdir / "junit.xml"
     command = [
-        sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-p", "no:cacheprovider", "-q",
+        "--pyargs", "contract_tests", "-p", "no:cacheprovider", "-q",
         f"--junitxml={report}", f"--base-url={base_url}", "--api-key=sk_test_execute",
         "--api-key-without-permission=sk_test_readonly", f"--state-setup-url={base_url}/__mock/provider-states",
         f"--contract-examples={examples}", "--contract-no-shrink", f"--contract-settle-seconds={SETTLE_SECONDS}",
         *extra,
     ]  # fmt: skip
     environment = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"} | (env or {})
-    done = subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=300)
+    done = run_pytest(command, workdir, environment, timeout=300)
     output = done.stdout[-6000:] + done.stderr[-2000:]
     if not report.exists():
         return Run(done.returncode, {}, 0, [], output)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from discard_contract import rules
 
+from ..support.suite_process import run_pytest
 from .test_contract_suite import run_suite
 from .variants import served
 from .variants.correct import provider_states_that_ignore_where
@@ -80,19 +79,16 @@ def test_a_target_that_throttles_everything_cannot_be_judged_and_the_junit_file_
 
 def test_under_ci_a_run_without_a_target_is_refused_unless_the_bundled_mock_is_asked_for(tmp_path: Path) -> None:
     command = [
-        sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-p", "no:cacheprovider", "-q",
+        "--pyargs", "contract_tests", "-p", "no:cacheprovider", "-q",
         f"--junitxml={tmp_path / 'junit.xml'}", "-k", "trace_id",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_BASE_URL", "CONTRACT_"))} | {"CI": "true"}
-    refused = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    refused = run_pytest(command, tmp_path, env, timeout=120)
     assert refused.returncode == 4, refused.stdout + refused.stderr
     assert "--base-url" in refused.stderr and "--contract-bundled-mock" in refused.stderr, refused.stderr
     junit = (tmp_path / "junit.xml").read_text()
     assert "<error" in junit and "--contract-bundled-mock" in junit, junit
-    asked = subprocess.run(
-        [*command, "--contract-bundled-mock", "--contract-settle-seconds=0"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    asked = run_pytest([*command, "--contract-bundled-mock", "--contract-settle-seconds=0"], tmp_path, env, timeout=120)
     assert asked.returncode == 0, asked.stdout + asked.stderr
 
 
