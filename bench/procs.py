@@ -71,8 +71,10 @@ class ServerProcess:
         deadline = began + timeout
         while not self._ready():
             if self.process.poll() is not None or time.perf_counter() > deadline:
+                output, code = self.output(), self.process.poll()  # read before stop() closes the log
                 self.stop()
-                raise RuntimeError(f"{self.name} did not start: {' '.join(self.argv)}\n{self.output()}")
+                why = f"it exited with {code}" if code is not None else f"no ready line within {timeout:.0f} s"
+                raise RuntimeError(f"{self.name} did not start ({why}): {' '.join(self.argv)}\n{output}")
             time.sleep(0.01)
         self.started_in = time.perf_counter() - began
         return self
