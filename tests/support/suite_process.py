@@ -6,7 +6,9 @@ A new interpreter spent over a second of CPU importing pytest, Schemathesis, Hyp
 and their dependencies before the suite began: a fifth of the whole test run's CPU.
 These runs are forked instead from a server process (multiprocessing's forkserver) that
 imported those libraries once. Nothing of this project is imported before the fork: each
-run loads the suite's plugin, settings and schema anew, as a fresh interpreter does.
+run loads the suite's plugin, settings and schema anew, as a fresh interpreter does. What
+those libraries read from the environment as they are imported (Hypothesis picks its `ci`
+profile when CI is set) comes from this test session's environment, not the run's.
 """
 
 from __future__ import annotations
