@@ -127,8 +127,8 @@ class RedisConnection:
         """One command and its reply, on this thread's own connection; call it inside `run`.
 
         Why not the client: for each command, redis-py's client checks a connection out of its
-        pool and back in, and dispatches events and metrics around it: 98 µs of CPU for a script
-        call, against 28 µs for sending it and parsing the reply (bench/README.md). The discard's
+        pool and back in, and dispatches events and metrics around it: the discard's script took
+        112-131 µs of user CPU through the client, 62-72 µs here (bench/README.md). The discard's
         path sends its few commands here. The connection has the pool's settings (timeouts,
         TLS, `NotSent` on a failure to connect) and drops its socket on any error, as the pool's do.
         """
