@@ -42,6 +42,12 @@ def gate(image: str, out: Path, *args: str, env: dict[str, str] | None = None) -
     return done.returncode, done.stdout[-4000:] + done.stderr[-2000:]
 
 
+def test_the_image_holds_the_unicode_tables_a_gate_run_would_build(mock_image: str) -> None:
+    """Built at image build by the suite's collection, in the working directory a gate step starts in."""
+    listed = podman("run", "--rm", mock_image, "sh", "-c", "ls .hypothesis/unicode_data/*/").stdout.split()
+    assert {"charmap.json.gz", "codec-v2-utf-8.json.gz"} <= set(listed), listed
+
+
 def test_the_gate_passes_the_mock_container(mock_image: str, target: Container, tmp_path: Path) -> None:
     code, output = gate(
         mock_image, tmp_path, f"--base-url={target.base_url}", "--api-key=sk_test_execute", *QUICK, env={"CI": "true"}
