@@ -8,18 +8,15 @@ upstream answers everything else, judged as it passes (judge.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # the relay's modules (and requests) load in init_app: `serve` imports this package for its options
+    from flask import Flask
 
-from ..control import PREFIX
-from ..endpoint.checks import DiscardEndpoint
-from ..endpoint.cors import CorsPolicy
-from ..journal import ExchangeLog
-from . import control
-from .judge import Judge
-from .route import ProxyRoute
-from .upstream import Upstream
-from .watch import Watch
+    from ..endpoint.checks import DiscardEndpoint
+    from ..endpoint.cors import CorsPolicy
+    from ..journal import ExchangeLog
+    from .judge import Judge
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
@@ -45,6 +42,13 @@ def init_app(
     control_api: bool,
 ) -> Judge:
     """Relays to the upstream in front of Flask; `/__mock/violations`, `/report`, `/record` with the control API."""
+    from ..control import PREFIX
+    from . import control
+    from .judge import Judge
+    from .route import ProxyRoute
+    from .upstream import Upstream
+    from .watch import Watch
+
     upstream = Upstream(settings.upstream, settings.timeout)
     judge = Judge(Watch(upstream.shown, settings.report_file), settings.record_file)
     app.extensions[control.EXTENSION_KEY] = judge

@@ -46,6 +46,20 @@ def test_defaults_are_loopback_and_prisms_port() -> None:
     assert (args.no_control, args.no_cors, args.data) == (False, False, None)
 
 
+def test_serve_starts_without_the_relays_http_client() -> None:
+    """`serve` reads the proxy's options but never relays: the relay's modules and requests, a fifth of
+    a start to the first answer, load only when `proxy` builds its app."""
+    code = (
+        "import sys\n"
+        "from mock_server.cli import build_parser\n"
+        "from mock_server.app import create_app\n"
+        "build_parser(); create_app()\n"
+        "print(sorted(name for name in ('requests', 'urllib3', 'mock_server.proxy.route') if name in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
 def test_it_announces_a_loopback_address_with_the_chosen_port(served_mock: MockProcess) -> None:
     host, port = served_mock.host_port
     assert host == "127.0.0.1"
