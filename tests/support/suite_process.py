@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 # Third-party libraries only (the slow part of starting): the suite's own modules load in each run.
-PRELOAD = ["pytest", "_pytest.pytester", "hypothesis", "schemathesis", "requests", "jsonschema", "yaml"]
+PRELOAD = ["pytest", "hypothesis", "schemathesis", "requests", "jsonschema", "yaml"]
 
 
 def run_pytest(
