@@ -148,8 +148,9 @@ def bridge(requests: int, with_cprofile: bool) -> int:
     import time
 
     from mock_server.app import create_app
-    from mock_server.cli import _cors_headers, _lighter_log_records, _runs_inline
+    from mock_server.cli import _cors_headers, _lighter_log_records
     from mock_server.endpoint.route import EndpointRoute
+    from mock_server.placement import runs_inline
     from mock_server.redaction import Redactor
     from mock_server.serving.bridge import RsgiBridge
     from mock_server.serving.limits import ServeLimits
@@ -167,7 +168,7 @@ def bridge(requests: int, with_cprofile: bool) -> int:
         route = mock.wsgi_app
         assert isinstance(route, EndpointRoute)
         served = RsgiBridge(
-            mock, ServeLimits(), THREADS_PER_WORKER, _runs_inline(mock, MEMORY), _cors_headers(mock), route
+            mock, ServeLimits(), THREADS_PER_WORKER, runs_inline(mock, MEMORY), _cors_headers(mock), route
         )
         served.__rsgi_init__(None)  # type: ignore[arg-type]  # no loop: every request here runs inline
         heads = [_head(layout, index) for index in range(4 * requests)]

@@ -8,7 +8,7 @@ import ipaddress
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask
@@ -16,10 +16,10 @@ from flask import Flask
 from .app import create_app
 from .config import ConfigError
 from .context import EXTENSION_KEY
-from .control import PREFIX as CONTROL_PREFIX
 from .endpoint.route import EndpointRoute
 from .flag_values import at_least, probability
 from .journal import DEFAULT_CAPACITY, DEFAULT_MAX_BYTES
+from .placement import runs_inline
 from .proxy.cli import add_proxy_parser, proxy_settings
 from .redaction import Redactor
 from .seed import DataFileError
@@ -201,29 +201,6 @@ def _lighter_log_records() -> None:
     logging.logMultiprocessing = False
 
 
-def _runs_inline(app: Flask, store: str) -> Callable[[str], bool] | None:
-    """Which requests never wait long, so the server may run them on its event loop's thread.
-
-    An endpoint request computes, or takes SQLite's writers' turn (one short transaction at a time,
-    which a pool thread would wait for too; handed to a pool thread and back, a SQLite discard cost
-    twice as much: bench/README.md). Not inline: a latency fault in force (it sleeps), control calls
-    (a reset rewrites every instance), and Redis (an outage would hold up every connection).
-    """
-    if store.startswith(REDIS_SCHEMES):
-        return None
-    faults = app.extensions[EXTENSION_KEY].faults
-
-    def runs_inline(path: str) -> bool:
-        if path.startswith(CONTROL_PREFIX):
-            return False
-        if faults is None:
-            return True
-        active = faults.snapshot().active
-        return not active or not any(fault.latency_ms for fault in active)
-
-    return runs_inline
-
-
 def _cors_headers(app: Flask) -> AnswerHeaders | None:
     """The app's CORS headers, for what the server refuses before the app: a browser can then read its status."""
     policy = app.extensions[EXTENSION_KEY].cors
@@ -290,9 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.port,
             workers=workers,
             limits=_serve_limits(args),
-            runs_inline=None if proxying else _runs_inline(app, args.store),  # a relay waits on the upstream
+            runs_inline=None if proxying else runs_inline(app, args.store),  # a relay waits on the upstream
             answer_headers=_cors_headers(app),
             route=app.wsgi_app if isinstance(app.wsgi_app, EndpointRoute) else None,  # not a proxy's relay
+            suspends=app.extensions[EXTENSION_KEY].storage.suspends,
         ).run()
     except PortUnavailable as exc:
         print(f"discard-mock: {exc}", file=sys.stderr)

@@ -12,7 +12,7 @@ fields, so each rule reads its request once, in one way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from werkzeug.datastructures import MultiDict
@@ -32,8 +32,9 @@ class EndpointCall:
     (RFC 9110 5.3), as a WSGI environ holds them. `path`: decoded, as Flask routes it; `query`: the
     query string as text (a WSGI environ's latin-1 form read back as UTF-8).
     `slow_body_ms`: set by a slow-body fault, for whoever sends the answer. `inline`: the call runs
-    where it may not wait (the server's event loop); `rate_limited` carries over when it is run
-    again, so the rate limit counts it once.
+    where it may not wait (the server's event loop). What the checks took carries over to an attempt
+    run again (a stale fault list, MustWait), so nothing is taken twice: `rate_limited` (the rate limit
+    counts a call once), `spent_faults` (the counted faults it took a hit of).
     """
 
     method: str
@@ -45,6 +46,7 @@ class EndpointCall:
     slow_body_ms: int = 0
     inline: bool = False
     rate_limited: bool = False
+    spent_faults: set[str] = field(default_factory=set)
 
     @classmethod
     def from_environ(cls, environ: WSGIEnvironment, path: str, body: bytes | None = None) -> EndpointCall:
@@ -61,8 +63,3 @@ class EndpointCall:
     def query_args(self) -> MultiDict[str, str]:
         """The query string's parameters, parsed exactly as Flask's `request.args` parses them."""
         return Request({"QUERY_STRING": wsgi_string(self.query)}).args
-
-
-class MustWait(Exception):
-    """An inline call met something it must wait for (a latency fault the server had not heard of
-    when it chose to run the call inline): run it again where it may wait. Nothing was changed."""

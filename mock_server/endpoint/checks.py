@@ -38,11 +38,11 @@ from discard_contract.spec import Operation
 from ..domain import DiscardRule, Instance, NotFound, NotPendingApproval
 from ..envelope import ApiError
 from ..faults import RETRY_AFTER_STATUSES, Fault, fault_message, inject
+from ..loop_calls import MustWait
 from ..rate_limit import RateLimiter, rate_key
 from ..storage import FaultRegistry, InstanceStore
 from ..storage.interfaces import FaultSnapshot, StaleFaults
 from ..wire_faults import BreakConnection, cannot_break
-from .call import MustWait
 from .keys import ApiKey, Keyring
 from .prefer import read_preference, select_example
 
@@ -90,19 +90,16 @@ class DiscardEndpoint:
         if not call.rate_limited:  # a call run again (MustWait) is counted once
             self.rate_limit(call)
             call.rate_limited = True
-        spent: set[str] = set()
-        return self.with_current_faults(lambda faults: self.checked(call, params, faults, spent))
+        return self.with_current_faults(lambda faults: self.checked(call, params, faults))
 
-    def checked(
-        self, call: EndpointCall, params: Mapping[str, str], faults: FaultSnapshot | None, spent: set[str]
-    ) -> Answer:
+    def checked(self, call: EndpointCall, params: Mapping[str, str], faults: FaultSnapshot | None) -> Answer:
         """The checks after the rate limit, in order, with the request's faults decided from `faults`.
 
         Each way out confirms that `faults` was current (StaleFaults, nothing changed, if not): a
         fault that acts confirms it first, an answer before the store looks once, and the discard's
         own write checks it in the same atomic step.
         """
-        faults = self.injected_fault(call, params["workflowInstanceId"], faults, spent)
+        faults = self.injected_fault(call, params["workflowInstanceId"], faults)
         try:
             key = self.keyring.authenticate(call.headers.get("authorization"))
             self.keyring.require_permissions(key, self.operation.required_permissions)
@@ -151,16 +148,16 @@ class DiscardEndpoint:
             raise ApiError.documented("rateLimited", retryAfter=after, headers={RETRY_AFTER: after})
 
     def injected_fault(
-        self, call: EndpointCall, workflow_instance_id: str, faults: FaultSnapshot | None, spent: set[str]
+        self, call: EndpointCall, workflow_instance_id: str, faults: FaultSnapshot | None
     ) -> FaultSnapshot | None:
         """A delay, maybe an error or a broken connection, maybe a slow body, as the faults in force ask.
 
         Nothing acts before `faults` is known current: a counted fault's hit is taken only at that
         version (in one step), else the version is looked at once. Returns the list the request
-        goes on with: `faults`, or the list after a hit that was a fault's last. `spent`: the
-        counted faults this request took a hit of in an earlier, stale attempt, which fire again
-        without another hit. An injected error or broken connection changes nothing; a slow body
-        is noted in `call` for the route.
+        goes on with: `faults`, or the list after a hit that was a fault's last. `call.spent_faults`:
+        the counted faults this request took a hit of in an earlier attempt (stale, or one that had to
+        wait), which fire again without another hit. An injected error or broken connection changes
+        nothing; a slow body is noted in `call` for the route.
         """
         call.slow_body_ms = 0  # an earlier attempt's
         if faults is None or not faults.active or self.faults is None:
@@ -170,6 +167,7 @@ class DiscardEndpoint:
             # was taken yet; a list this process had not heard of gets here once StaleFaults reloaded it.
             raise MustWait
         registry = self.faults
+        spent = call.spent_faults
         confirmed = False
         after = faults
 
@@ -213,10 +211,9 @@ class DiscardEndpoint:
         Nothing else would catch a stale list, so it is confirmed even when no fault fires: one
         round trip to a shared store, as every request once paid.
         """
-        spent: set[str] = set()
 
         def attempt(faults: FaultSnapshot | None) -> None:
-            self.confirm(self.injected_fault(call, workflow_instance_id, faults, spent))
+            self.confirm(self.injected_fault(call, workflow_instance_id, faults))
 
         self.with_current_faults(attempt)
 

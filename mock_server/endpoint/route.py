@@ -24,9 +24,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 from ..envelope import ApiError, encode, failure_body, new_trace_id
 from ..errors import unavailable, unexpected
 from ..journal import ExchangeLog
+from ..loop_calls import MustWait
 from ..storage import StoreUnavailable
 from ..wire_faults import NO_ANSWER, BreakConnection, SlowBody
-from .call import EndpointCall, MustWait
+from .call import EndpointCall
 from .checks import DiscardEndpoint
 from .cors import CorsPolicy
 

@@ -28,8 +28,9 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from ..endpoint.call import EndpointCall, MustWait
+from ..endpoint.call import EndpointCall
 from ..envelope import error_body, new_trace_id
+from ..loop_calls import LoopCalls, MustWait
 from ..wire_faults import SlowBody
 from .head import Refusal, client_host, decoded_path, head_fields, read_fields, wsgi_environ
 from .limits import ServeLimits
@@ -70,6 +71,7 @@ class RsgiBridge:
         runs_inline: Callable[[str], bool] | None = None,
         answer_headers: AnswerHeaders | None = None,
         route: EndpointRoute | None = None,
+        suspends: bool = False,
     ) -> None:
         """`answer_headers(method, fields)`: what the app adds to every answer, added to the bridge's own refusals.
 
@@ -83,6 +85,9 @@ class RsgiBridge:
 
         `route`: requests it matches are answered by it from the parsed head, with no WSGI
         environ (a sixth of a discard's time went into building one); all others by `app`.
+
+        `suspends`: the route's inline calls may wait for a network reply (a Redis store): each runs
+        as a loop call (loop_calls.py), which waits on the loop instead of blocking it.
         """
         self.app = app
         self.limits = limits
@@ -90,7 +95,9 @@ class RsgiBridge:
         self.runs_inline = runs_inline or _never
         self.answer_headers = answer_headers
         self.route = route
+        self.suspends = suspends
         self._pool: ThreadPoolExecutor | None = None
+        self._loop_calls = LoopCalls()
 
     # RSGI ------------------------------------------------------------------
 
@@ -130,7 +137,10 @@ class RsgiBridge:
             call.inline = self.runs_inline(path)
             if call.inline:
                 try:
-                    status, headers, payload = answer(call, params)
+                    if self.suspends:
+                        status, headers, payload = await self._loop_calls.run(answer, call, params)
+                    else:
+                        status, headers, payload = answer(call, params)
                 except MustWait:  # a fault this process had not heard of asks it to wait: on a thread, then
                     call.inline = False
             if not call.inline:

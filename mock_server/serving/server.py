@@ -92,10 +92,12 @@ class MockServer:
         runs_inline: Callable[[str], bool] | None = None,
         answer_headers: AnswerHeaders | None = None,
         route: EndpointRoute | None = None,
+        suspends: bool = False,
     ) -> None:
-        """`runs_inline`, `answer_headers`, `route`: see RsgiBridge; None runs every request on the thread pool,
-        adds none, gives every request to the app."""
+        """`runs_inline`, `answer_headers`, `route`, `suspends`: see RsgiBridge; None runs every request on the
+        thread pool, adds none, gives every request to the app."""
         self.app = app
+        self.suspends = suspends
         self.runs_inline = runs_inline
         self.answer_headers = answer_headers
         self.route = route
@@ -108,7 +110,7 @@ class MockServer:
         """Serves until Ctrl-C or SIGTERM; raises PortUnavailable when the address cannot be listened on."""
         # The bridge, and the app in it, reach the workers by fork, as built: nothing is pickled or rebuilt.
         bridge = RsgiBridge(
-            self.app, self.limits, THREADS_PER_WORKER, self.runs_inline, self.answer_headers, self.route
+            self.app, self.limits, THREADS_PER_WORKER, self.runs_inline, self.answer_headers, self.route, self.suspends
         )
         server = _GranianServer(
             "discard-mock",

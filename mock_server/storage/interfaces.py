@@ -168,4 +168,7 @@ class Storage:
     release: Callable[[], None] = lambda: None  # closes what start-up opened, before worker processes fork
     shared: bool = False  # several processes (and hosts) may serve from it
     health: Callable[[], str | None] = lambda: None  # why the store cannot serve now, or None
+    # Its calls wait on the network by suspending when run as loop calls (loop_calls.py), so the
+    # server may run the endpoint's calls on its event loop; a store that waits and cannot, never does.
+    suspends: bool = False
     about: Mapping[str, str] = field(default_factory=lambda: {"kind": "memory"})  # what GET /__mock/health names

@@ -63,5 +63,6 @@ def open_redis(url: str, prefix: str | None, seed: Iterable[Instance]) -> Storag
         release=connection.close,
         shared=True,
         health=connection.health,
+        suspends=connection.suspends,
         about={"kind": "redis", "target": connection.where, "prefix": connection.prefix},
     )

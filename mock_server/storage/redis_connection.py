@@ -16,9 +16,11 @@ time) means it may have been applied, and the 503 says so.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any, TypeVar, cast
 
 import redis
@@ -28,9 +30,11 @@ from redis.connection import AbstractConnection, Connection, parse_url
 from redis.retry import Retry
 from redis.typing import EncodableT
 
+from ..loop_calls import MustWait, in_loop_call, suspend
 from . import REDIS_SCHEMES
 from .interfaces import StoreOpenError, StoreUnavailable
 from .outage import OutageGate
+from .redis_link import RedisLink
 from .redis_scripts import Scripts
 
 SOCKET_TIMEOUT_SECONDS = 0.5  # connect and each reply: an unreachable Redis costs a request at most this, twice
@@ -90,6 +94,11 @@ class RedisConnection:
         self._probe_client = _client(url, self.where, PROBE_CLIENT_NAME)
         self._own = threading.local()  # each thread's own connection (`command`)
         self._owned: weakref.WeakSet[Connection] = weakref.WeakSet()  # every thread's, to close them
+        # Loop calls' commands go out on the event loop's own connection (redis_link.py); not over TLS, whose
+        # socket asyncio cannot take over: then the server runs every call on a thread (Storage.suspends).
+        self.suspends = not issubclass(self.client.connection_pool.connection_class, redis.SSLConnection)
+        self._link: RedisLink | None = None
+        self._linking: asyncio.Task[None] | None = None
 
     def key(self, name: str) -> str:
         return self.prefix + name
@@ -103,12 +112,15 @@ class RedisConnection:
         file is the start.
         """
         self.outage.check()
+        client = self.client if not in_loop_call() else _THREADS_ONLY
         try:
             try:
-                result = operation(self.client)
+                result = operation(client)
             except Unseeded:
+                if client is _THREADS_ONLY:  # seeding takes a lock and many round trips: not on the loop
+                    raise MustWait from None
                 self.seed_if_unseeded()
-                result = operation(self.client)
+                result = operation(client)
         except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.InvalidResponse) as exc:
             # InvalidResponse: something other than Redis answers at that address.
             error = self._unavailable(exc, may_have_applied=writes and not isinstance(exc, NotSent))
@@ -130,7 +142,11 @@ class RedisConnection:
         106-131 µs of user CPU through the client, 49-53 µs here (bench/README.md). The discard's
         path sends its few commands here. The connection has the pool's settings (timeouts,
         TLS, `NotSent` on a failure to connect) and drops its socket on any error, as the pool's do.
+        In a loop call, the command goes out on the event loop's connection and the call suspends
+        until its reply (MustWait while that connection is being made).
         """
+        if in_loop_call():
+            return suspend(self._loop_link().send(args))
         pool = self.client.connection_pool
         connection: Connection | None = getattr(self._own, "connection", None)
         if connection is None:
@@ -164,6 +180,30 @@ class RedisConnection:
         self._probe_client.connection_pool.disconnect()
         for connection in list(self._owned):
             connection.disconnect()
+        if self._link is not None:
+            self._link.close()
+            self._link = None
+
+    def _loop_link(self) -> RedisLink:
+        """The running loop's connection; while there is none, one is opened and the call waits (MustWait).
+
+        It is opened on a thread (connecting may take up to the socket timeout: the loop never waits
+        for it), and the calls meanwhile run on threads. A lost one is replaced the same way.
+        """
+        link = self._link
+        if link is not None and link.usable and link.loop is asyncio.get_running_loop():
+            return link
+        if self._linking is None or self._linking.done():
+            self._linking = asyncio.get_running_loop().create_task(self._open_link())
+        raise MustWait
+
+    async def _open_link(self) -> None:
+        pool = self.client.connection_pool
+        # Redis cannot be reached: the calls meet that on their threads, and the outage gate says so.
+        with suppress(redis.RedisError, OSError):
+            self._link = await RedisLink.open(
+                lambda: cast(Connection, pool.make_connection()), SOCKET_TIMEOUT_SECONDS, self.where
+            )
 
     def _probe(self) -> None:
         """One PING on the probe's own connection; StoreUnavailable while Redis does not answer it."""
@@ -178,6 +218,20 @@ class RedisConnection:
         self.client.connection_pool.disconnect(inuse_connections=False)
         why = str(exc).rstrip(".") or type(exc).__name__
         return StoreUnavailable(f"Redis at {self.where} cannot be used: {why}", may_have_applied=may_have_applied)
+
+
+class _ThreadsOnly:
+    """What a loop call's operation gets for a client: any use of it must happen on a thread (MustWait).
+
+    redis-py's client blocks its thread until Redis replies, and the loop's thread must never block;
+    the discard's path needs only `RedisConnection.command`, which suspends instead.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        raise MustWait
+
+
+_THREADS_ONLY = cast(redis.Redis, _ThreadsOnly())
 
 
 def _client(url: str, where: str, name: str) -> redis.Redis:

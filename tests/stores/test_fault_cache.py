@@ -25,11 +25,12 @@ from mock_server.domain import shipped_rule
 from mock_server.endpoint.call import EndpointCall
 from mock_server.envelope import ApiError
 from mock_server.faults import Fault
+from mock_server.loop_calls import MustWait
 from mock_server.seed import load_seed
 from mock_server.storage import Storage, open_storage
 from mock_server.storage.interfaces import StaleFaults
 
-from ..support.helpers import ACME, ACME_CAMPAIGN, DOCS_INSTANCE, bearer, discard_path
+from ..support.helpers import ACME, ACME_CAMPAIGN, DOCS_INSTANCE, EXECUTE_KEY, bearer, discard_path
 from ..support.redis_server import RedisServer
 
 SEED = load_seed(None, Spec.load()).instances
@@ -176,3 +177,58 @@ def test_a_relayed_request_finds_a_stale_list_and_answers_the_fault_added_elsewh
     assert answered.value.status == 502
     endpoint.relayed_faults(call(), DOCS_INSTANCE)  # its one hit is spent, fleet-wide
     assert [(f.count) for f in _storage(one).faults.faults()] == [0]
+
+
+def test_a_call_run_again_where_it_may_wait_does_not_take_a_counted_faults_hit_twice(shared: dict[str, Any]) -> None:
+    """A loop call that took a hit, then found the list stale and must reload it on a thread (MustWait),
+    is run again there: the fault acts again, its hit is not taken again."""
+    one, other = _replicas(shared)
+    endpoint = other.extensions[EXTENSION_KEY].endpoint
+    assert (
+        one.test_client().post("/__mock/faults", json={"kind": "slow-body", "latencyMs": 30, "count": 3}).status_code
+        == 201
+    )
+    endpoint.faults.snapshot()  # `other` caches the list with the fault
+    endpoint.instances = StaleOnce(endpoint.instances)  # the discard's write finds the list changed elsewhere
+    endpoint.faults = ReloadWaits(endpoint.faults)  # and reloading it must wait, as it must in a loop call
+    call = EndpointCall("POST", discard_path(), "", {"authorization": f"Bearer {EXECUTE_KEY}"}, None, has_body=False)
+    params = {"accountGroupId": ACME, "campaignId": ACME_CAMPAIGN, "workflowInstanceId": DOCS_INSTANCE}
+
+    with pytest.raises(MustWait):
+        endpoint(call, params)
+    answer = endpoint(call, params)  # run again, as the server runs it on a thread
+
+    assert answer.status == 200 and call.slow_body_ms == 30, "the fault acted on the request"
+    assert [fault.count for fault in _storage(one).faults.faults()] == [2], "one hit for one request"
+    assert not _pending(one, DOCS_INSTANCE)
+
+
+class StaleOnce:
+    """An instance store whose first write finds the fault list stale (StaleFaults: nothing written)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.stale = True
+
+    def update_if_faults(self, update: Any, faults: Any) -> Any:
+        if self.stale:
+            self.stale = False
+            raise StaleFaults
+        return self.inner.update_if_faults(update, faults)
+
+
+class ReloadWaits:
+    """A fault registry whose first reload must wait (MustWait), as a loop call's must."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.waits = True
+
+    def reload(self) -> Any:
+        if self.waits:
+            self.waits = False
+            raise MustWait
+        return self.inner.reload()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

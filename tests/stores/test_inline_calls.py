@@ -17,9 +17,9 @@ from typing import Any
 from flask import Flask
 
 from mock_server import create_app
-from mock_server.cli import _runs_inline
 from mock_server.context import EXTENSION_KEY
 from mock_server.endpoint.route import EndpointRoute
+from mock_server.placement import runs_inline
 from mock_server.serving.bridge import RsgiBridge
 from mock_server.serving.limits import ServeLimits
 
@@ -61,7 +61,7 @@ def test_an_inline_discard_that_meets_an_unheard_of_latency_fault_waits_on_a_thr
     one, other = create_app(dict(settings)), create_app(dict(settings))
     route = other.wsgi_app
     assert isinstance(route, EndpointRoute)
-    bridge = RsgiBridge(other, ServeLimits(), 2, _runs_inline(other, settings["STORE"]), route=route)
+    bridge = RsgiBridge(other, ServeLimits(), 2, runs_inline(other, settings["STORE"]), route=route)
     assert bridge.runs_inline(discard_path()), "no fault: a discard runs inline (and the fault list is cached)"
     added = one.test_client().post("/__mock/faults", json={"latencyMs": LATENCY_MS, "count": 1})
     assert added.status_code == 201

@@ -46,6 +46,7 @@ class RedisProxy:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._names: Counter[str] = Counter()
+        self._held = 0  # pieces of commands a hung Redis never saw
         self._closed = False
 
     @property
@@ -56,6 +57,11 @@ class RedisProxy:
         """Connections accepted so far whose handshake named this client."""
         with self._lock:
             return self._names[client_name]
+
+    def held(self) -> int:
+        """How many pieces of commands were held back from Redis while it hangs (each a command or more)."""
+        with self._lock:
+            return self._held
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
@@ -104,8 +110,13 @@ class RedisProxy:
                     link.lost = link.lost or (mode == "lose_script_replies" and b"EVALSHA" in data)
                 if mode == "refuse":
                     return
-                if (mode == "hang" and link.hung) or (not from_client and link.lost and mode == "lose_script_replies"):
-                    continue  # dropped: a hung peer, or a reply that never comes
+                if mode == "hang" and link.hung:
+                    if from_client:
+                        with self._lock:
+                            self._held += 1
+                    continue  # dropped: a hung peer
+                if not from_client and link.lost and mode == "lose_script_replies":
+                    continue  # dropped: a reply that never comes
                 target.sendall(data)
 
     def _note(self, link: _Link, data: bytes) -> bool:
