@@ -8,7 +8,7 @@ from dataclasses import fields, replace
 from operator import attrgetter
 from typing import Any
 
-from ..domain import ConditionalUpdate, Instance
+from ..domain import ConditionalUpdate, Instance, instance_of
 from ..faults import Fault
 from ..rate_limit import Bucket, RateLimit, take
 from .interfaces import DuplicateInstance, FaultSnapshot, InstanceLimitReached, StaleFaults
@@ -53,16 +53,16 @@ class MemoryInstanceStore:
                 return None, False
             row = stored if type(stored) is tuple else _fields(stored)  # type: ignore[arg-type]
             if row[_ID] != wanted:
-                return Instance(*row), False
+                return instance_of(*row), False
             for name, value in update.expect.items():
                 if row[_POSITION[name]] != value:
-                    return Instance(*row), False
+                    return instance_of(*row), False
             changed = list(row)
             for name, value in update.assign.items():
                 changed[_POSITION[name]] = value
             written = tuple(changed)
             self._by_id[wanted] = written
-        return Instance(*written), True
+        return instance_of(*written), True
 
     def update_if_faults(self, update: ConditionalUpdate, faults: FaultSnapshot) -> tuple[Instance | None, bool]:
         """`update_if`: no other process shares this store's faults, so a snapshot of them is never outdated."""
@@ -95,7 +95,7 @@ _ID = _POSITION["workflow_instance_id"]
 
 
 def _instance(stored: _Stored | None) -> Instance | None:
-    return Instance(*stored) if type(stored) is tuple else stored  # type: ignore[return-value]
+    return instance_of(*stored) if type(stored) is tuple else stored  # type: ignore[return-value]
 
 
 class MemoryFaultRegistry:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, astuple, replace
 
 import pytest
 
@@ -14,6 +14,7 @@ from mock_server.domain import (
     NotFound,
     NotPendingApproval,
     discarded,
+    instance_of,
     locate,
     shipped_rule,
 )
@@ -212,3 +213,11 @@ def test_each_refusal_names_the_instance_it_refused() -> None:
     with pytest.raises(NotPendingApproval) as not_pending:
         discarded(discarded(PENDING))
     assert str(not_pending.value) == PENDING.workflow_instance_id
+
+
+def test_an_instance_built_through_its_slots_is_the_instance_its_constructor_builds() -> None:
+    built = instance_of(*astuple(PENDING))
+    assert built == PENDING and hash(built) == hash(PENDING) and astuple(built) == astuple(PENDING)
+    assert Instance.from_json(PENDING.to_json()) == PENDING
+    with pytest.raises(FrozenInstanceError):
+        built.workflow_status = "stopped"  # type: ignore[misc]
