@@ -18,10 +18,11 @@ from contextlib import suppress
 from dataclasses import asdict
 from typing import Any
 
+import orjson
 import redis
 from redis.typing import EncodableT, FieldT
 
-from ..domain import ConditionalUpdate, Instance
+from ..domain import ConditionalUpdate, Instance, instance_of
 from .interfaces import DuplicateInstance, FaultSnapshot, InstanceLimitReached, StaleFaults
 from .redis_connection import RedisConnection, Unseeded
 from .redis_faults import VERSION_KEY, version_of
@@ -38,9 +39,10 @@ def encode(instance: Instance, seq: int | None = None) -> str:
 
 
 def decode(raw: bytes | str) -> Instance:
-    doc = json.loads(raw)
+    """An instance as `encode` wrote it (and the scripts rewrote it); read by orjson, a discard's answer reads one."""
+    doc = orjson.loads(raw)
     doc.pop("seq", None)
-    return Instance(**doc)
+    return instance_of(**doc)
 
 
 def _seq(raw: bytes) -> int:
@@ -74,8 +76,8 @@ class RedisInstanceStore:
 
     def _write(self, update: ConditionalUpdate, fault_version: tuple[bytes, ...]) -> tuple[Instance | None, bool]:
         keys = [self._instances, self._seeded, self._fault_version]
-        args: list[str | bytes] = [update.workflow_instance_id, json.dumps(dict(update.expect))]
-        args += [json.dumps(dict(update.assign)), *fault_version]
+        args: list[str | bytes] = [update.workflow_instance_id, orjson.dumps(dict(update.expect))]
+        args += [orjson.dumps(dict(update.assign)), *fault_version]
 
         def write(_: redis.Redis) -> list[Any]:
             outcome: list[Any] = self._redis.script(self._redis.scripts.conditional_write, keys, args)
