@@ -79,9 +79,9 @@ class RsgiBridge:
 
         Such a request runs on the event loop's own thread: no hand-off to a pool thread and back,
         which is a third of a short request's cost on a busy worker. Anything that may wait (a
-        latency fault's sleep, a lock shared with other processes, a network store) must go to
-        the pool, or it would hold up every connection of the worker. Default: every request to
-        the pool.
+        latency fault's sleep, a lock shared with other processes, a network store's reply) must go
+        to the pool, or it would hold up every connection of the worker, unless it waits by
+        suspending (`suspends`). Default: every request to the pool.
 
         `route`: requests it matches are answered by it from the parsed head, with no WSGI
         environ (a sixth of a discard's time went into building one); all others by `app`.

@@ -83,7 +83,14 @@ class RedisLink(asyncio.Protocol):
         reader = self._reader
         reader.feed(data)
         waiting = self._waiting
-        while (reply := reader.gets()) is not False:
+        while True:
+            try:
+                reply = reader.gets()
+            except redis.exceptions.InvalidResponse as exc:  # not Redis's protocol: something else answers there
+                self._drop(exc)
+                return
+            if reply is False:
+                return
             if isinstance(reply, hiredis.PushNotification):  # RESP3's out-of-band messages answer no command
                 continue
             if not waiting:
