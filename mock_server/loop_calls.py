@@ -89,8 +89,7 @@ def _serve(function: Callable[..., Any], args: tuple[Any, ...]) -> None:
             raise
         except BaseException as exc:
             outcome = (_RAISED, exc)
-        function, args = parent.switch(outcome)
-        outcome = (_RETURNED, None)  # drop the last answer or exception while idle
+        function, args = parent.switch(outcome)  # an idle runner holds its last outcome until its next call
 
 
 def _parent(runner: greenlet) -> greenlet:
