@@ -16,11 +16,9 @@ time) means it may have been applied, and the 503 says so.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from typing import Any, TypeVar, cast
 
 import redis
@@ -34,7 +32,7 @@ from ..loop_calls import MustWait, in_loop_call, suspend
 from . import REDIS_SCHEMES
 from .interfaces import StoreOpenError, StoreUnavailable
 from .outage import OutageGate
-from .redis_link import RedisLink
+from .redis_link import LoopLinks
 from .redis_scripts import Scripts
 
 SOCKET_TIMEOUT_SECONDS = 0.5  # connect and each reply: an unreachable Redis costs a request at most this, twice
@@ -97,8 +95,8 @@ class RedisConnection:
         # Loop calls' commands go out on the event loop's own connection (redis_link.py); not over TLS, whose
         # socket asyncio cannot take over: then the server runs every call on a thread (Storage.suspends).
         self.suspends = not issubclass(self.client.connection_pool.connection_class, redis.SSLConnection)
-        self._link: RedisLink | None = None
-        self._linking: asyncio.Task[None] | None = None
+        pool = self.client.connection_pool
+        self._links = LoopLinks(lambda: cast(Connection, pool.make_connection()), SOCKET_TIMEOUT_SECONDS, self.where)
 
     def key(self, name: str) -> str:
         return self.prefix + name
@@ -146,7 +144,7 @@ class RedisConnection:
         until its reply (MustWait while that connection is being made).
         """
         if in_loop_call():
-            return suspend(self._loop_link().send(args))
+            return suspend(self._links.current().send(args))
         pool = self.client.connection_pool
         connection: Connection | None = getattr(self._own, "connection", None)
         if connection is None:
@@ -180,30 +178,7 @@ class RedisConnection:
         self._probe_client.connection_pool.disconnect()
         for connection in list(self._owned):
             connection.disconnect()
-        if self._link is not None:
-            self._link.close()
-            self._link = None
-
-    def _loop_link(self) -> RedisLink:
-        """The running loop's connection; while there is none, one is opened and the call waits (MustWait).
-
-        It is opened on a thread (connecting may take up to the socket timeout: the loop never waits
-        for it), and the calls meanwhile run on threads. A lost one is replaced the same way.
-        """
-        link = self._link
-        if link is not None and link.usable and link.loop is asyncio.get_running_loop():
-            return link
-        if self._linking is None or self._linking.done():
-            self._linking = asyncio.get_running_loop().create_task(self._open_link())
-        raise MustWait
-
-    async def _open_link(self) -> None:
-        pool = self.client.connection_pool
-        # Redis cannot be reached: the calls meet that on their threads, and the outage gate says so.
-        with suppress(redis.RedisError, OSError):
-            self._link = await RedisLink.open(
-                lambda: cast(Connection, pool.make_connection()), SOCKET_TIMEOUT_SECONDS, self.where
-            )
+        self._links.close()
 
     def _probe(self) -> None:
         """One PING on the probe's own connection; StoreUnavailable while Redis does not answer it."""

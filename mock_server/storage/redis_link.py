@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import socket
 from collections.abc import Callable
 from typing import Any, cast
@@ -27,6 +28,10 @@ import hiredis
 import redis
 from redis._parsers.base import BaseParser  # redis-py's mapping of Redis's error replies to its exceptions
 from redis.connection import Connection
+
+from ..loop_calls import MustWait
+
+log = logging.getLogger("discard_mock")
 
 
 class RedisLink(asyncio.Protocol):
@@ -133,3 +138,44 @@ class RedisLink(asyncio.Protocol):
                 future.set_exception(type(why)(str(why)))
         if self._transport is not None:
             self._transport.abort()
+
+
+class LoopLinks:
+    """A process's RedisLink on its event loop, opened on demand: MustWait while there is none.
+
+    The link is opened on a thread (connecting may take up to the socket timeout: the loop never waits
+    for it), and the calls meanwhile run on threads. A lost one is replaced the same way; one that
+    cannot be made for a reason other than Redis (a redis-py that keeps its socket elsewhere) is given
+    up, said once in the log, and the calls stay on threads.
+    """
+
+    def __init__(self, make: Callable[[], Connection], timeout: float, where: str) -> None:
+        self._make = make
+        self._timeout = timeout
+        self._where = where
+        self._link: RedisLink | None = None
+        self._opening: asyncio.Task[None] | None = None
+        self._given_up = False
+
+    def current(self) -> RedisLink:
+        """The running loop's usable link; MustWait (one being opened) when there is none."""
+        link = self._link
+        if link is not None and link.usable and link.loop is asyncio.get_running_loop():
+            return link
+        if not self._given_up and (self._opening is None or self._opening.done()):
+            self._opening = asyncio.get_running_loop().create_task(self._open())
+        raise MustWait
+
+    def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
+            self._link = None
+
+    async def _open(self) -> None:
+        try:
+            self._link = await RedisLink.open(self._make, self._timeout, self._where)
+        except (redis.RedisError, OSError):
+            pass  # Redis cannot be reached: the calls meet that on their threads, and the outage gate says so
+        except Exception as exc:
+            self._given_up = True
+            log.warning("discard-mock: Redis calls stay on threads; the event loop's connection failed: %r", exc)

@@ -13,6 +13,8 @@ answered as usual.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections import Counter
@@ -25,7 +27,9 @@ import redis
 
 from mock_server import create_app
 from mock_server.context import EXTENSION_KEY
+from mock_server.loop_calls import MustWait
 from mock_server.placement import runs_inline
+from mock_server.storage.redis_link import LoopLinks
 
 from ..support.helpers import path_of
 from ..support.redis_proxy import RedisProxy
@@ -154,3 +158,38 @@ def test_over_tls_the_endpoints_calls_stay_on_the_pool(redis_server: RedisServer
     assert on_loop(path_of(UNKNOWN)) and not on_loop("/__mock/instances"), "only the endpoint's calls"
     assert not tls.extensions[EXTENSION_KEY].storage.suspends
     assert runs_inline(tls, "rediss://127.0.0.1/0") is None
+
+
+def test_a_loop_connection_that_cannot_be_made_is_tried_again_unless_the_failure_is_not_redis(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis unreachable: the next call tries again. A failure that is not Redis's (a redis-py whose
+    connection keeps its socket elsewhere) gives the loop's connection up, says so once, and leaves
+    every call on threads, instead of a new attempt and a traceback per request."""
+
+    class Unreachable:
+        def connect(self) -> None:
+            raise redis.ConnectionError("Connection refused")
+
+    class SocketElsewhere:
+        def connect(self) -> None:
+            pass  # greeted, but no `_sock` to take over
+
+    async def attempts(make: Any) -> int:
+        made: list[object] = []
+
+        def connection() -> Any:
+            made.append(make())
+            return made[-1]
+
+        links = LoopLinks(connection, 0.5, "redis://127.0.0.1:1/0")
+        for _ in range(3):
+            with pytest.raises(MustWait):
+                links.current()
+            await asyncio.sleep(0.05)  # the attempt, on a thread, ends
+        return len(made)
+
+    assert asyncio.run(attempts(Unreachable)) == 3
+    with caplog.at_level(logging.WARNING, logger="discard_mock"):
+        assert asyncio.run(attempts(SocketElsewhere)) == 1
+    assert [r.getMessage() for r in caplog.records if "stay on threads" in r.getMessage()] != []
