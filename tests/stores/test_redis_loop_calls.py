@@ -31,7 +31,7 @@ from mock_server.loop_calls import MustWait
 from mock_server.placement import runs_inline
 from mock_server.storage.redis_link import LoopLinks
 
-from ..support.helpers import path_of
+from ..support.helpers import path_of, run_on_own_loop
 from ..support.redis_proxy import RedisProxy
 from ..support.redis_server import RedisServer, free_port
 from ..support.served import MockProcess
@@ -189,7 +189,7 @@ def test_a_loop_connection_that_cannot_be_made_is_tried_again_unless_the_failure
             await asyncio.sleep(0.05)  # the attempt, on a thread, ends
         return len(made)
 
-    assert asyncio.run(attempts(Unreachable)) == 3
+    assert run_on_own_loop(lambda: attempts(Unreachable)) == 3
     with caplog.at_level(logging.WARNING, logger="discard_mock"):
-        assert asyncio.run(attempts(SocketElsewhere)) == 1
+        assert run_on_own_loop(lambda: attempts(SocketElsewhere)) == 1
     assert [r.getMessage() for r in caplog.records if "stay on threads" in r.getMessage()] != []

@@ -6,14 +6,16 @@ test reads like the README's examples.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -177,3 +179,13 @@ def discard_scopes(seed: Iterable[Instance]) -> Iterator[tuple[str, str, str]]:
         yield (GLOBEX if instance.account_group_id != GLOBEX else ACME, *own[1:])
         yield (*own[:2], "0" * 24)
         yield own  # the repeat
+
+
+T = TypeVar("T")
+
+
+def run_on_own_loop(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`asyncio.run(main())` on a thread of its own: a test before it in the same process may have left an
+    event loop running on this one (Playwright's sync API does), and asyncio.run refuses to start there."""
+    with ThreadPoolExecutor(1, thread_name_prefix="event-loop") as pool:
+        return pool.submit(lambda: asyncio.run(main())).result(timeout=60)

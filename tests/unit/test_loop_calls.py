@@ -9,6 +9,8 @@ from greenlet import getcurrent
 
 from mock_server.loop_calls import LoopCalls, in_loop_call, suspend
 
+from ..support.helpers import run_on_own_loop
+
 
 def test_a_call_that_waits_lets_the_loop_run_another_call_meanwhile() -> None:
     order: list[str] = []
@@ -30,7 +32,7 @@ def test_a_call_that_waits_lets_the_loop_run_another_call_meanwhile() -> None:
 
         return await asyncio.gather(calls.run(waits), calls.run(answers))
 
-    assert asyncio.run(main()) == ["PONG", "done"]
+    assert run_on_own_loop(main) == ["PONG", "done"]
     assert order == ["waits: sends", "answers", "waits: got pong"]
 
 
@@ -55,7 +57,7 @@ def test_what_the_awaited_raises_is_raised_where_the_call_waited_and_what_the_ca
             await calls.run(raises)
         return handled, raised.value
 
-    handled, raised = asyncio.run(main())
+    handled, raised = run_on_own_loop(main)
     assert handled == "handled lost" and str(raised) == "refused"
 
 
@@ -68,7 +70,7 @@ def test_calls_one_after_another_reuse_one_greenlet_and_only_they_are_loop_calls
 
         return [await calls.run(where) for _ in range(3)]
 
-    seen = asyncio.run(main())
+    seen = run_on_own_loop(main)
     assert all(inside for inside, _ in seen)
     assert len({id(runner) for _, runner in seen}) == 1, "a new greenlet per call: 18 µs each, not 2"
     assert not in_loop_call()
